@@ -1,0 +1,116 @@
+// The storage contract of the devhost: what the durable engine persists and reads back.
+// Two implementations: in-memory (fast tests) and Azure Table Storage (Azurite or a real account).
+
+/** Runtime statuses, spelled exactly as the Durable extension's status JSON spells them. */
+export type RuntimeStatus =
+  | 'Pending'
+  | 'Running'
+  | 'Completed'
+  | 'ContinuedAsNew'
+  | 'Failed'
+  | 'Canceled'
+  | 'Terminated'
+  | 'Suspended';
+
+/** Statuses after which an instance never runs again. */
+export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Canceled', 'Terminated'];
+
+/** One DTFx history event, PascalCase as the extension serializes it (EventType, EventId, Timestamp, ...). */
+export type HistoryEvent = { EventType: number; EventId: number; Timestamp: string; IsPlayed?: boolean } & Record<string, unknown>;
+
+/**
+ * Everything about an instance except its history and inbox.
+ * `engine` is the engine's own bookkeeping (id counter, pending timers and activities, retries...):
+ * the store keeps it as an opaque JSON value.
+ */
+export interface InstanceMeta {
+  instanceId: string;
+  name: string;
+  /** Current execution; a new one starts at every continue-as-new. */
+  executionId: string;
+  status: RuntimeStatus;
+  /** JSON text (or null) of the current execution's input. */
+  input: string | null;
+  /** JSON text (or null). For Failed, the failure reason; for Terminated, the reason. */
+  output: string | null;
+  /** JSON text (or null). */
+  customStatus: string | null;
+  /** ISO-8601 with milliseconds. */
+  createdTime: string;
+  lastUpdatedTime: string;
+  parent?: { instanceId: string; executionId: string; taskId: number } | null;
+  engine: unknown;
+}
+
+/** A message waiting to be applied to an instance (one per orchestration episode). */
+export interface InboxMessage {
+  /** Sortable, unique within the instance: messages are applied in `id` order. */
+  id: string;
+  /** The history event to deliver (ExecutionStarted, TaskCompleted, TimerFired, EventRaised, ...), or a control message. */
+  event: HistoryEvent;
+  /** Execution the message is meant for; messages for an older execution are dropped (except EventRaised). */
+  executionId?: string;
+}
+
+/** A loaded instance: meta + the current execution's history + its unprocessed inbox. */
+export interface StoredInstance {
+  meta: InstanceMeta;
+  history: HistoryEvent[];
+  inbox: InboxMessage[];
+}
+
+/**
+ * The result of one episode (or one control operation), written atomically:
+ * either all of it is stored or none of it.
+ */
+export interface Commit {
+  /** The new meta (replaces the stored one). */
+  meta: InstanceMeta;
+  /** Events to append to the history of `meta.executionId`. */
+  append: HistoryEvent[];
+  /** Inbox messages consumed by this episode. */
+  consumed: string[];
+  /** When set, the history of this older execution is dropped (continue-as-new). */
+  dropExecution?: string;
+}
+
+export interface InstanceQuery {
+  createdTimeFrom?: string;
+  createdTimeTo?: string;
+  runtimeStatus?: RuntimeStatus[];
+  instanceIdPrefix?: string;
+}
+
+/** Persistence used by the engine. Every method may be called concurrently for different instances. */
+export interface Store {
+  readonly kind: 'memory' | 'table';
+  /** Create tables etc. Idempotent. */
+  init(): Promise<void>;
+  /** Create a new instance with its first inbox message. Fails with StoreConflictError if it exists. */
+  create(meta: InstanceMeta, first: InboxMessage): Promise<void>;
+  /** Replace an existing finished instance (same id started again): drops its history and inbox. */
+  recreate(meta: InstanceMeta, first: InboxMessage): Promise<void>;
+  /** Load one instance (meta, current execution's history, inbox in id order), or undefined. */
+  load(instanceId: string): Promise<StoredInstance | undefined>;
+  /** Only the meta, or undefined. */
+  getMeta(instanceId: string): Promise<InstanceMeta | undefined>;
+  /** Metas matching the query (all when empty), any order. */
+  list(query?: InstanceQuery): Promise<InstanceMeta[]>;
+  /** Add a message to an instance's inbox. */
+  enqueue(instanceId: string, message: InboxMessage): Promise<void>;
+  /** Apply an episode's result atomically. */
+  commit(instanceId: string, commit: Commit): Promise<void>;
+  /** Delete the instance and everything it holds. Returns false when it did not exist. */
+  purge(instanceId: string): Promise<boolean>;
+  /** Release connections. */
+  close(): Promise<void>;
+}
+
+/** Thrown by `create` when the instance id is taken. */
+export class StoreConflictError extends Error {
+  readonly code = 'StoreConflict';
+  constructor(instanceId: string) {
+    super(`An instance with ID '${instanceId}' already exists.`);
+    this.name = 'StoreConflictError';
+  }
+}
