@@ -1,0 +1,158 @@
+// Loads a Functions app the way the Node worker does: package.json "main" (a file or a glob),
+// require() for CommonJS, import() for ESM, then the appStart hooks, then registration is locked.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { installCoreModule, SystemLogSink, withRegistrationTarget } from './core-module';
+import { HostError, messageOf } from './errors';
+import { Registry } from './registry';
+
+/** The `@azure/functions` module the app loaded (its classes build requests and contexts). */
+export interface AzureFunctionsModule {
+  HttpRequest: new (init: Record<string, unknown>) => unknown;
+  HttpResponse: new (init?: unknown) => unknown;
+  InvocationContext: new (init: Record<string, unknown>) => unknown;
+}
+
+export interface LoadedApp {
+  appDir: string;
+  registry: Registry;
+  af: AzureFunctionsModule;
+  /** Resolve and load a module from the app's folder (its node_modules). */
+  appRequire: NodeRequire;
+  appHookData: Record<string, unknown>;
+  hostJson: HostJson;
+  files: string[];
+}
+
+export interface HostJson {
+  version?: string;
+  extensions?: {
+    http?: { routePrefix?: string };
+    durableTask?: { hubName?: string; storageProvider?: Record<string, unknown>; maxConcurrentActivityFunctions?: number };
+  };
+  [key: string]: unknown;
+}
+
+// Native dynamic import, out of reach of test runners that rewrite import() calls.
+const nativeImport = new Function('u', 'return import(u)') as (u: string) => Promise<unknown>;
+let loadCount = 0;
+
+/**
+ * Load the app in `appDir`, capturing its registrations.
+ * @example const app = await loadApp('/path/to/app', (lvl, cat, msg) => console.log(msg));
+ */
+export async function loadApp(appDir: string, log: SystemLogSink): Promise<LoadedApp> {
+  installCoreModule();
+  const dir = path.resolve(appDir);
+  const pkgPath = path.join(dir, 'package.json');
+  if (!fs.existsSync(pkgPath)) throw new HostError('Registration', `No package.json in '${dir}': point the host at a Functions app folder.`);
+  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { main?: string; type?: string };
+  const main = pkg.main ?? 'index.js';
+  const files = expandGlob(dir, main);
+  if (files.length === 0) {
+    throw new HostError('Registration', `package.json "main" is '${main}' but no file matches it in '${dir}'. Build the app first (npm run build).`);
+  }
+  const hostJson = readHostJson(dir);
+  const appRequire = createRequire(pkgPath);
+  const registry = new Registry();
+  const appHookData: Record<string, unknown> = {};
+  const isEsm = (f: string) => f.endsWith('.mjs') || (pkg.type === 'module' && f.endsWith('.js'));
+
+  await withRegistrationTarget(registry, log, async () => {
+    forgetCachedModules(dir, appRequire);
+    loadCount++;
+    for (const file of files) {
+      try {
+        if (isEsm(file)) await nativeImport(`${pathToFileURL(file).href}?devhost=${loadCount}`);
+        else appRequire(file);
+      } catch (err) {
+        if (err instanceof HostError) throw err;
+        throw new HostError('Registration', `Worker was unable to load entry point '${path.relative(dir, file)}': ${messageOf(err)}`);
+      }
+    }
+    for (const hook of registry.hooks.appStart) {
+      await hook({ hookData: {}, appHookData, functionAppDirectory: dir });
+    }
+    registry.lock();
+  });
+  const af = appRequire('@azure/functions') as AzureFunctionsModule;
+  return { appDir: dir, registry, af, appRequire, appHookData, hostJson, files };
+}
+
+function readHostJson(dir: string): HostJson {
+  const p = path.join(dir, 'host.json');
+  if (!fs.existsSync(p)) return { version: '2.0' };
+  try {
+    return JSON.parse(fs.readFileSync(p, 'utf8')) as HostJson;
+  } catch (err) {
+    throw new HostError('Registration', `host.json in '${dir}' is not valid JSON: ${messageOf(err)}`);
+  }
+}
+
+// Each host loads a fresh copy of the app and of @azure/functions + durable-functions, so several
+// hosts can live in one process (tests) without sharing registration state.
+function forgetCachedModules(dir: string, appRequire: NodeRequire): void {
+  const roots = [path.join(dir, path.sep)];
+  for (const pkg of ['@azure/functions', 'durable-functions']) {
+    try {
+      const resolved = appRequire.resolve(`${pkg}/package.json`);
+      roots.push(path.dirname(resolved) + path.sep);
+    } catch {
+      /* not installed: nothing to forget */
+    }
+  }
+  const cache = appRequire.cache;
+  for (const key of Object.keys(cache)) {
+    const inApp = key.startsWith(roots[0]) && !key.includes(`${path.sep}node_modules${path.sep}`);
+    if (inApp || roots.slice(1).some((r) => key.startsWith(r))) delete cache[key];
+  }
+}
+
+/**
+ * Files under `dir` matching a glob with `*`, `**`, `?` and `{a,b}` (node_modules skipped), sorted.
+ * @example expandGlob('/app', 'dist/functions/*.js')
+ */
+export function expandGlob(dir: string, pattern: string): string[] {
+  const normalized = pattern.replace(/\\/g, '/').replace(/^\.\//, '');
+  if (!/[*?{]/.test(normalized)) {
+    const file = path.join(dir, normalized);
+    return fs.existsSync(file) && fs.statSync(file).isFile() ? [file] : [];
+  }
+  const re = globToRegExp(normalized);
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const r = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path.join(abs, entry.name), r);
+      else if (re.test(r)) out.push(path.join(abs, entry.name));
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
+        i += glob[i + 2] === '/' ? 2 : 1;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '{') {
+      const end = glob.indexOf('}', i);
+      re += '(?:' + glob.slice(i + 1, end).split(',').map(escape).join('|') + ')';
+      i = end;
+    } else re += escape(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.+^$()|[\]\\]/g, '\\$&');
+}

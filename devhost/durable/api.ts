@@ -1,0 +1,273 @@
+// The Durable extension's HTTP API, served both as the RPC endpoint the durable client calls (rpcBaseUrl)
+// and as the public management API under /runtime/webhooks/durabletask/: same routes, codes and JSON.
+import { HostError, messageOf } from '../errors';
+import { InstanceQuery, RuntimeStatus, TERMINAL_STATUSES } from '../store/types';
+import { Engine, validateInstanceId } from './engine';
+import { StatusJson, toStatusJson } from './status';
+
+export const WEBHOOK_BASE = '/runtime/webhooks/durabletask';
+
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+const RUNTIME_STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
+const ACTIVE: RuntimeStatus[] = ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'];
+
+/**
+ * The management URLs of an instance, as the extension builds them.
+ * @example managementUrls('http://localhost:7071', 'MyHub', 'abc').statusQueryGetUri
+ */
+export function managementUrls(origin: string, hub: string, id: string): Record<string, string> {
+  const base = `${origin}${WEBHOOK_BASE}`;
+  const q = `taskHub=${hub}&connection=Storage`;
+  return {
+    id,
+    statusQueryGetUri: `${base}/instances/${id}?${q}`,
+    sendEventPostUri: `${base}/instances/${id}/raiseEvent/{eventName}?${q}`,
+    terminatePostUri: `${base}/instances/${id}/terminate?reason={text}&${q}`,
+    rewindPostUri: `${base}/instances/${id}/rewind?reason={text}&${q}`,
+    purgeHistoryDeleteUri: `${base}/instances/${id}?${q}`,
+    restartPostUri: `${base}/instances/${id}/restart?${q}`,
+    suspendPostUri: `${base}/instances/${id}/suspend?reason={text}&${q}`,
+    resumePostUri: `${base}/instances/${id}/resume?reason={text}&${q}`,
+  };
+}
+
+/**
+ * The durable client binding JSON the extension hands to `df.getClient(context)`.
+ * @example clientBinding('http://127.0.0.1:7071', 'MyHub')
+ */
+export function clientBinding(origin: string, hub: string): Record<string, unknown> {
+  const base = `${origin}${WEBHOOK_BASE}`;
+  const q = `taskHub=${hub}&connection=Storage`;
+  return {
+    taskHubName: hub,
+    creationUrls: {
+      createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?${q}`,
+      createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${q}`,
+    },
+    managementUrls: managementUrls(origin, hub, 'INSTANCEID'),
+    baseUrl: base,
+    requiredQueryStringParameters: q,
+    rpcBaseUrl: `${base}/`,
+    connectionName: 'Storage',
+    httpBaseUrl: null,
+  };
+}
+
+function parseJsonBody(req: ApiRequest, what: string): string | null {
+  if (req.body.length === 0) return null;
+  const text = req.body.toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new HostError('InvalidJson', `Invalid JSON content in the ${what} body: ${messageOf(err)}. Send a JSON value (a string must be quoted).`);
+  }
+  return text;
+}
+
+function segmentsOf(url: URL): string[] {
+  const rest = url.pathname.slice(WEBHOOK_BASE.length).replace(/^\/+/, '');
+  if (rest === '') return [];
+  return rest.split('/').map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new HostError('InvalidArgument', `The path segment '${s}' is not valid percent-encoding.`);
+    }
+  });
+}
+
+function boolParam(url: URL, name: string, dflt: boolean): boolean {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return dflt;
+  if (/^true$/i.test(v)) return true;
+  if (/^false$/i.test(v)) return false;
+  throw new HostError('InvalidArgument', `Query parameter '${name}' is '${v}'; use true or false.`);
+}
+
+function timeParam(url: URL, name: string): string | undefined {
+  const v = url.searchParams.get(name);
+  if (!v) return undefined;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new HostError('InvalidArgument', `Query parameter '${name}' is '${v}', which is not a date-time; use ISO-8601 like 2026-01-31T12:00:00Z.`);
+  return new Date(t).toISOString();
+}
+
+function statusesParam(url: URL): RuntimeStatus[] | undefined {
+  const v = url.searchParams.get('runtimeStatus');
+  if (!v) return undefined;
+  return v.split(',').map((s) => {
+    const found = RUNTIME_STATUSES.find((r) => r.toLowerCase() === s.trim().toLowerCase());
+    if (!found) throw new HostError('InvalidArgument', `runtimeStatus '${s}' is not one of ${RUNTIME_STATUSES.join(', ')}.`);
+    return found;
+  });
+}
+
+/** Serves the Durable HTTP API for one engine. */
+export class DurableApi {
+  constructor(private readonly engine: Engine, private readonly hub: string) {}
+
+  /** Handle a request whose path starts with WEBHOOK_BASE. */
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    const seg = segmentsOf(req.url);
+    const m = req.method.toUpperCase();
+    const origin = req.url.origin;
+    const [head, id, verb, extra] = seg;
+
+    if (head === 'orchestrators' && seg.length >= 2 && seg.length <= 3) {
+      if (m !== 'POST') throw methodNotAllowed(m, 'POST');
+      return this.start(req, seg[1], seg[2], origin);
+    }
+    if (head === 'instances' && seg.length <= 1) {
+      if (m === 'GET') return this.list(req);
+      if (m === 'DELETE') return this.purgeBy(req);
+      throw methodNotAllowed(m, 'GET, DELETE');
+    }
+    if (head === 'instances' && seg.length === 2) {
+      validateInstanceId(id);
+      if (m === 'GET') return this.status(req, id);
+      if (m === 'DELETE') return this.purge(id);
+      throw methodNotAllowed(m, 'GET, DELETE');
+    }
+    if (head === 'instances' && seg.length >= 3) {
+      validateInstanceId(id);
+      if (m !== 'POST') throw methodNotAllowed(m, 'POST');
+      const reason = req.url.searchParams.get('reason');
+      switch (verb) {
+        case 'raiseEvent':
+          if (seg.length !== 4 || !extra) throw new HostError('NotFound', 'Use POST .../instances/{instanceId}/raiseEvent/{eventName}.');
+          return this.raise(req, id, extra);
+        case 'terminate':
+          return this.control(id, () => this.engine.terminate(id, reason));
+        case 'suspend':
+          return this.control(id, () => this.engine.suspend(id, reason));
+        case 'resume':
+          return this.control(id, () => this.engine.resume(id, reason));
+        case 'restart':
+          return this.restart(req, id, origin);
+        case 'rewind':
+          throw new HostError('NotImplemented', 'Rewind is not supported by the devhost; start a new instance instead.');
+        default:
+          throw new HostError('NotFound', `Unknown instance operation '${verb}'; use raiseEvent, terminate, suspend, resume, restart.`);
+      }
+    }
+    if (head === 'entities') throw new HostError('NotImplemented', 'Durable entities are not supported by the devhost yet.');
+    throw new HostError('NotFound', `No Durable API route matches ${m} ${req.url.pathname}.`);
+  }
+
+  private async start(req: ApiRequest, name: string, instanceId: string | undefined, origin: string): Promise<ApiResponse> {
+    if (instanceId !== undefined) validateInstanceId(instanceId);
+    const input = parseJsonBody(req, 'orchestration input');
+    const id = await this.engine.start(name, instanceId, input);
+    const timeout = req.url.searchParams.get('timeout');
+    if (timeout) {
+      const done = await this.waitForCompletion(id, Number(timeout) * 1000);
+      if (done) return { status: 200, body: done.runtimeStatus === 'Completed' ? done.output : done };
+    }
+    const urls = managementUrls(origin, this.hub, id);
+    delete urls.rewindPostUri;
+    return { status: 202, headers: { Location: urls.statusQueryGetUri, 'Retry-After': '10' }, body: urls };
+  }
+
+  private async waitForCompletion(id: string, ms: number): Promise<StatusJson | undefined> {
+    const deadline = Date.now() + (Number.isFinite(ms) ? ms : 0);
+    for (;;) {
+      const meta = await this.engine.getMeta(id);
+      if (meta && TERMINAL_STATUSES.includes(meta.status)) return toStatusJson(meta);
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await Promise.race([this.engine.nextChange(), new Promise((r) => setTimeout(r, Math.min(left, 1000)))]);
+    }
+  }
+
+  private async status(req: ApiRequest, id: string): Promise<ApiResponse> {
+    const meta = await this.engine.getMeta(id);
+    if (!meta) throw new HostError('NotFound', `No instance with ID '${id}' found.`);
+    const showHistory = boolParam(req.url, 'showHistory', false);
+    const history = showHistory ? await this.engine.getHistory(id) : undefined;
+    const body = toStatusJson(meta, { showInput: boolParam(req.url, 'showInput', true), history, showHistoryOutput: boolParam(req.url, 'showHistoryOutput', false) });
+    if (ACTIVE.includes(meta.status)) {
+      return { status: 202, headers: { Location: req.url.toString(), 'Retry-After': '5' }, body };
+    }
+    if (meta.status === 'Failed' && boolParam(req.url, 'returnInternalServerErrorOnFailure', false)) return { status: 500, body };
+    return { status: 200, body };
+  }
+
+  private async list(req: ApiRequest): Promise<ApiResponse> {
+    const query: InstanceQuery = {
+      createdTimeFrom: timeParam(req.url, 'createdTimeFrom'),
+      createdTimeTo: timeParam(req.url, 'createdTimeTo'),
+      runtimeStatus: statusesParam(req.url),
+      instanceIdPrefix: req.url.searchParams.get('instanceIdPrefix') ?? undefined,
+    };
+    const showInput = boolParam(req.url, 'showInput', true);
+    const topText = req.url.searchParams.get('top');
+    const top = topText ? Number(topText) : 0;
+    if (topText && (!Number.isInteger(top) || top < 0)) throw new HostError('InvalidArgument', `top is '${topText}'; use a positive whole number.`);
+    const token = req.headers['x-ms-continuation-token'];
+    const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new HostError('InvalidArgument', 'x-ms-continuation-token is not one this host issued.');
+    const metas = (await this.engine.listMetas(query)).sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
+    const page = top > 0 ? metas.slice(offset, offset + top) : metas.slice(offset);
+    const headers: Record<string, string> = {};
+    if (top > 0 && offset + top < metas.length) headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64');
+    return { status: 200, headers, body: page.map((meta) => toStatusJson(meta, { showInput })) };
+  }
+
+  private async purge(id: string): Promise<ApiResponse> {
+    const deleted = await this.engine.purge(id);
+    if (!deleted) throw new HostError('NotFound', `No instance with ID '${id}' found.`);
+    return { status: 200, body: { instancesDeleted: 1 } };
+  }
+
+  private async purgeBy(req: ApiRequest): Promise<ApiResponse> {
+    const from = timeParam(req.url, 'createdTimeFrom');
+    if (!from) throw new HostError('InvalidArgument', 'Purging by filter needs createdTimeFrom (ISO-8601), for example ?createdTimeFrom=2026-01-01T00:00:00Z.');
+    const query: InstanceQuery = { createdTimeFrom: from, createdTimeTo: timeParam(req.url, 'createdTimeTo'), runtimeStatus: statusesParam(req.url) ?? [...TERMINAL_STATUSES] };
+    const metas = (await this.engine.listMetas(query)).filter((m) => TERMINAL_STATUSES.includes(m.status));
+    let n = 0;
+    for (const meta of metas) if (await this.engine.purge(meta.instanceId)) n++;
+    if (n === 0) throw new HostError('NotFound', 'No instances matched the purge filter.');
+    return { status: 200, body: { instancesDeleted: n } };
+  }
+
+  private async raise(req: ApiRequest, id: string, eventName: string): Promise<ApiResponse> {
+    const type = req.headers['content-type'] ?? '';
+    if (req.body.length > 0 && !/^application\/json\b/i.test(type)) {
+      throw new HostError('UnsupportedMediaType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'.`);
+    }
+    const input = parseJsonBody(req, 'event');
+    await this.engine.raiseEvent(id, eventName, input);
+    return { status: 202 };
+  }
+
+  private async control(id: string, op: () => Promise<void>): Promise<ApiResponse> {
+    await op();
+    return { status: 202 };
+  }
+
+  private async restart(req: ApiRequest, id: string, origin: string): Promise<ApiResponse> {
+    const meta = await this.engine.getMeta(id);
+    if (!meta) throw new HostError('NotFound', `No instance with ID '${id}' found.`);
+    const newId = boolParam(req.url, 'restartWithNewInstanceId', true) ? undefined : id;
+    const started = await this.engine.start(meta.name, newId, meta.input);
+    const urls = managementUrls(origin, this.hub, started);
+    delete urls.rewindPostUri;
+    return { status: 202, headers: { Location: urls.statusQueryGetUri, 'Retry-After': '10' }, body: urls };
+  }
+}
+
+function methodNotAllowed(method: string, allow: string): HostError {
+  return new HostError('MethodNotAllowed', `${method} is not allowed here; use ${allow}.`, { Allow: allow });
+}

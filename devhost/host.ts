@@ -1,0 +1,226 @@
+// A running devhost: loads an app, opens its store, serves HTTP, drives orchestrations, and keeps
+// the clock. Used by the CLI (`devhost`), `npm start` and the test kit.
+import { Clock, parseDuration, RealClock, Scheduler, VirtualClock } from './clock';
+import { loadApp, LoadedApp } from './app-loader';
+import { clientBinding, DurableApi } from './durable/api';
+import { Engine } from './durable/engine';
+import { toStatusJson, StatusJson } from './durable/status';
+import { HostError } from './errors';
+import { HostLogEntry, Invoker } from './invoke';
+import { HostServer } from './http/server';
+import { MemoryStore } from './store/memory';
+import { Store, TERMINAL_STATUSES } from './store/types';
+
+export interface HostOptions {
+  /** Folder of the Functions app (holds package.json and host.json). */
+  appDir: string;
+  /** Port to listen on; 0 picks a free one. Default 7071. */
+  port?: number;
+  hostname?: string;
+  /** 'memory' (default), 'table' (AzureWebJobsStorage / connectionString), or a Store object. */
+  storage?: 'memory' | 'table' | Store;
+  clock?: 'real' | 'virtual';
+  /** With the virtual clock: jump to the next timer whenever nothing is runnable (CLI default). */
+  autoSkip?: boolean;
+  connectionString?: string;
+  /** Task hub name; default host.json extensions.durableTask.hubName or 'TestHubName'. */
+  taskHub?: string;
+  /** App settings set in process.env before the app loads. */
+  env?: Record<string, string>;
+  /** Largest accepted request body; default 100 MB like Azure. */
+  maxBodyBytes?: number;
+  maximumShortTimerMs?: number;
+  longTimerIntervalMs?: number;
+  /** Receives every log line (default: none; the CLI prints them). */
+  onLog?: (entry: HostLogEntry) => void;
+  onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
+}
+
+const MAX_LOGS = 5000;
+
+/**
+ * Start a host.
+ * @example const host = await Host.start({ appDir: '.', port: 7071, storage: 'memory' });
+ */
+export class Host {
+  readonly logs: HostLogEntry[] = [];
+  url = '';
+  port = 0;
+  private closed = false;
+  private skipping = false;
+
+  private constructor(
+    readonly app: LoadedApp,
+    readonly store: Store,
+    readonly clock: Clock,
+    readonly scheduler: Scheduler,
+    readonly engine: Engine,
+    readonly server: HostServer,
+    readonly taskHub: string,
+    private readonly opts: HostOptions,
+  ) {}
+
+  static async start(opts: HostOptions): Promise<Host> {
+    for (const [k, v] of Object.entries(opts.env ?? {})) process.env[k] = v;
+    const logs: HostLogEntry[] = [];
+    const log = (e: Omit<HostLogEntry, 'time'>) => {
+      const entry = { time: new Date().toISOString(), ...e };
+      logs.push(entry);
+      if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
+      opts.onLog?.(entry);
+    };
+    const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
+    const durable = app.hostJson.extensions?.durableTask;
+    const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
+    if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
+      throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
+    }
+    const store = await openStore(opts, taskHub);
+    const clock: Clock = opts.clock === 'virtual' ? new VirtualClock() : new RealClock();
+    const scheduler = new Scheduler(clock);
+    const invoker = new Invoker(app, log);
+    const engine = new Engine({
+      store,
+      clock,
+      scheduler,
+      registry: app.registry,
+      invoker,
+      log,
+      maximumShortTimerMs: opts.maximumShortTimerMs,
+      longTimerIntervalMs: opts.longTimerIntervalMs,
+      maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
+      onInvocation: opts.onInvocation,
+    });
+    const api = new DurableApi(engine, taskHub);
+    const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+    const server = new HostServer({
+      app,
+      invoker,
+      api,
+      log,
+      routePrefix,
+      maxBodyBytes: opts.maxBodyBytes ?? 100 * 1024 * 1024,
+      clientBinding: (origin) => clientBinding(origin, taskHub),
+      onInvocation: opts.onInvocation,
+    });
+    const hostname = opts.hostname ?? '127.0.0.1';
+    const port = await server.listen(opts.port ?? 7071, hostname);
+    const host = new Host(app, store, clock, scheduler, engine, server, taskHub, opts);
+    (host as { logs: HostLogEntry[] }).logs = logs;
+    host.port = port;
+    host.url = `http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
+    // The SDK rewrites management URLs to localhost:7071 unless WEBSITE_HOSTNAME names the host.
+    if (!process.env.WEBSITE_HOSTNAME || process.env.WEBSITE_HOSTNAME.includes('0.0.0.0')) process.env.WEBSITE_HOSTNAME = `${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
+    await engine.recover();
+    if (clock.kind === 'virtual' && opts.autoSkip) void host.skipLoop();
+    return host;
+  }
+
+  /** Function list as Core Tools prints it. */
+  describe(): string[] {
+    return this.server.describe(this.url);
+  }
+
+  /** Status JSON of an instance, or undefined. */
+  async status(instanceId: string): Promise<StatusJson | undefined> {
+    const meta = await this.engine.getMeta(instanceId);
+    return meta ? toStatusJson(meta) : undefined;
+  }
+
+  /** Resolves when nothing is runnable (the clock does not move). */
+  idle(): Promise<void> {
+    return this.engine.idle();
+  }
+
+  /** Virtual clock: move forward, firing due timers in order and letting the work they cause finish. */
+  async advance(duration: number | string): Promise<void> {
+    const ms = parseDuration(duration);
+    if (this.clock.kind !== 'virtual') throw new HostError('InvalidArgument', 'advance() needs the virtual clock (clock: "virtual").');
+    const vc = this.clock as VirtualClock;
+    const target = vc.now() + ms;
+    await this.engine.idle();
+    for (;;) {
+      const next = this.scheduler.nextDue();
+      if (next === undefined || next > target) break;
+      vc.set(next);
+      this.scheduler.fireDue();
+      await this.engine.idle();
+    }
+    vc.set(target);
+    this.scheduler.fireDue();
+    await this.engine.idle();
+  }
+
+  /**
+   * Run until the instance finishes. With the virtual clock, time jumps to the next timer whenever
+   * nothing else is runnable; otherwise it waits (real time) for outside input such as an event.
+   */
+  async waitFor(instanceId: string, opts: { timeoutMs?: number } = {}): Promise<StatusJson> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.engine.idle();
+      const meta = await this.engine.getMeta(instanceId);
+      if (!meta) throw new HostError('NotFound', `waitFor: no instance with ID '${instanceId}'.`);
+      if (TERMINAL_STATUSES.includes(meta.status)) return toStatusJson(meta);
+      if (this.clock.kind === 'virtual' && meta.status !== 'Suspended') {
+        const next = this.scheduler.nextDue();
+        if (next !== undefined) {
+          (this.clock as VirtualClock).set(next);
+          this.scheduler.fireDue();
+          continue;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`waitFor('${instanceId}'): still ${meta.status} after ${timeoutMs} ms, with no timer due; is it waiting for an external event? custom status: ${meta.customStatus}`);
+      }
+      await Promise.race([this.engine.nextChange(), new Promise((r) => setTimeout(r, Math.min(left, 250)))]);
+    }
+  }
+
+  /** Stop serving, run appTerminate hooks, close the store. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.engine.close();
+    this.scheduler.close();
+    await this.server.close();
+    for (const h of this.app.registry.hooks.appTerminate) {
+      try {
+        await h({ hookData: {}, appHookData: this.app.appHookData });
+      } catch {
+        /* a failing hook must not keep the host alive */
+      }
+    }
+    await this.store.close();
+  }
+
+  private async skipLoop(): Promise<void> {
+    if (this.skipping) return;
+    this.skipping = true;
+    while (!this.closed) {
+      await this.engine.idle();
+      const next = this.scheduler.nextDue();
+      if (next !== undefined) {
+        (this.clock as VirtualClock).set(next);
+        this.scheduler.fireDue();
+        continue;
+      }
+      await Promise.race([this.engine.nextChange(), new Promise((r) => setTimeout(r, 500))]);
+    }
+  }
+}
+
+async function openStore(opts: HostOptions, taskHub: string): Promise<Store> {
+  let store: Store;
+  if (typeof opts.storage === 'object') store = opts.storage;
+  else if (opts.storage === 'table') {
+    const conn = opts.connectionString ?? process.env.AzureWebJobsStorage;
+    if (!conn) throw new HostError('InvalidArgument', 'The table store needs a connection string: set AzureWebJobsStorage (UseDevelopmentStorage=true for Azurite) or pass connectionString.');
+    const { TableStore } = await import('./store/table');
+    store = new TableStore({ connectionString: conn, taskHub });
+  } else store = new MemoryStore();
+  await store.init();
+  return store;
+}

@@ -1,0 +1,277 @@
+// The host's HTTP surface: HTTP triggers under /<routePrefix>/<route> (Core Tools' URLs and route
+// templates), the Durable API under /runtime/webhooks/durabletask/, JSON errors for everything else.
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import { AddressInfo } from 'node:net';
+import { LoadedApp } from '../app-loader';
+import { HostError, messageOf } from '../errors';
+import { Invoker, LogSink } from '../invoke';
+import { RegisteredFunction } from '../registry';
+import { ApiResponse, DurableApi, WEBHOOK_BASE } from '../durable/api';
+import { CompiledRoute, compileRoute, matchRoute, sortRoutes } from './routes';
+
+export interface ServerOptions {
+  app: LoadedApp;
+  invoker: Invoker;
+  api: DurableApi;
+  log: LogSink;
+  routePrefix: string;
+  maxBodyBytes: number;
+  /** The client binding JSON for this request's origin. */
+  clientBinding: (origin: string) => unknown;
+  onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
+}
+
+interface HttpTarget {
+  fn: RegisteredFunction;
+  methods: string[];
+}
+
+interface ResponseLike {
+  status: number;
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+  cookies?: Cookie[];
+}
+
+interface Cookie {
+  name: string;
+  value: string;
+  domain?: string;
+  path?: string;
+  expires?: Date | number;
+  secure?: boolean;
+  httpOnly?: boolean;
+  sameSite?: string;
+  maxAge?: number;
+}
+
+/** The HTTP server of a devhost. */
+export class HostServer {
+  private readonly server: http.Server;
+  private readonly routes: CompiledRoute<HttpTarget>[];
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(private readonly o: ServerOptions) {
+    const list = o.app.registry.byKind('http').map((fn) => {
+      const route = typeof fn.trigger.route === 'string' && fn.trigger.route.length > 0 ? fn.trigger.route : fn.name;
+      const methods = (Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase());
+      return compileRoute(route, { fn, methods });
+    });
+    this.routes = sortRoutes(list);
+    this.server = http.createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server.keepAliveTimeout = 5000;
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  /** Listen; resolves with the bound port. */
+  listen(port: number, hostname: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, hostname, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+
+  /** Lines describing every function, the way Core Tools prints them at start. */
+  describe(origin: string): string[] {
+    const lines: string[] = [];
+    for (const fn of this.o.app.registry.functions.values()) {
+      if (fn.kind === 'http') {
+        const route = typeof fn.trigger.route === 'string' && fn.trigger.route ? fn.trigger.route : fn.name;
+        const methods = (Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase());
+        lines.push(`${fn.name}: [${methods.join(',')}] ${origin}/${this.o.routePrefix ? this.o.routePrefix + '/' : ''}${route}`);
+      } else lines.push(`${fn.name}: ${fn.trigger.type}`);
+    }
+    return lines;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const host = req.headers.host ?? 'localhost';
+      const url = new URL(req.url ?? '/', `http://${host}`);
+      const headers = flatHeaders(req.headers);
+      if (url.pathname === WEBHOOK_BASE || url.pathname.startsWith(WEBHOOK_BASE + '/')) {
+        const body = await readBody(req, this.o.maxBodyBytes);
+        const out = await this.o.api.handle({ method: req.method ?? 'GET', url, headers, body });
+        return sendApi(res, out);
+      }
+      const prefix = this.o.routePrefix ? `/${this.o.routePrefix}` : '';
+      if (prefix && !(url.pathname.toLowerCase() === prefix.toLowerCase() || url.pathname.toLowerCase().startsWith(prefix.toLowerCase() + '/'))) {
+        if (url.pathname === '/' || url.pathname === '/admin/host/status') return sendApi(res, { status: 200, body: { state: 'Running', functions: this.o.app.registry.functions.size } });
+        throw new HostError('NotFound', `No function matches ${url.pathname}; HTTP functions are served under ${prefix}/.`);
+      }
+      const parts = url.pathname
+        .slice(prefix.length)
+        .split('/')
+        .filter((s) => s.length > 0)
+        .map((s) => {
+          try {
+            return decodeURIComponent(s);
+          } catch {
+            throw new HostError('InvalidArgument', `The path segment '${s}' is not valid percent-encoding.`);
+          }
+        });
+      const method = (req.method ?? 'GET').toUpperCase();
+      let allowed: string[] | undefined;
+      for (const r of this.routes) {
+        const params = matchRoute(r, parts);
+        if (!params) continue;
+        if (!r.target.methods.includes(method)) {
+          allowed = [...(allowed ?? []), ...r.target.methods];
+          continue;
+        }
+        const body = await readBody(req, this.o.maxBodyBytes);
+        return await this.invokeHttp(r.target.fn, method, url, headers, params, body, res);
+      }
+      if (allowed) {
+        const allow = [...new Set(allowed)].join(', ');
+        throw new HostError('MethodNotAllowed', `${method} is not allowed for ${url.pathname}; use ${allow}.`, { Allow: allow });
+      }
+      throw new HostError('NotFound', `No function matches ${method} ${url.pathname}.`);
+    } catch (err) {
+      if (err instanceof HostError) return sendApi(res, { status: err.status, headers: err.headers, body: err.toJSON() });
+      this.o.log({ level: 'error', message: `devhost: request failed: ${err instanceof Error ? err.stack : String(err)}` });
+      return sendApi(res, { status: 500, body: { error: { code: 'HostError', message: messageOf(err) } } });
+    }
+  }
+
+  private async invokeHttp(fn: RegisteredFunction, method: string, url: URL, headers: Record<string, string>, params: Record<string, string>, body: Buffer, res: http.ServerResponse): Promise<void> {
+    const request = new this.o.app.af.HttpRequest({
+      method,
+      url: url.toString(),
+      headers,
+      params,
+      body: body.length > 0 ? { bytes: body } : undefined,
+    });
+    const started = Date.now();
+    let invocationId = '';
+    let result: unknown;
+    try {
+      const r = await this.o.invoker.invoke(fn, request, { clientBinding: this.o.clientBinding(url.origin), triggerMetadata: { Headers: headers, Query: Object.fromEntries(url.searchParams) } });
+      invocationId = r.invocationId;
+      result = r.result;
+    } catch (err) {
+      const id = (err as { invocationId?: string })?.invocationId ?? invocationId;
+      this.o.log({ level: 'error', functionName: fn.name, invocationId: id, message: `Executed 'Functions.${fn.name}' (Failed): ${err instanceof Error ? err.stack : String(err)}` });
+      this.o.onInvocation?.({ functionName: fn.name, reason: `HTTP ${method} ${url.pathname}`, invocationId: id, ms: Date.now() - started, result: `Failed: ${messageOf(err)}` });
+      return sendApi(res, { status: 500, body: { error: { code: 'FunctionError', message: `Exception while executing function: Functions.${fn.name}: ${messageOf(err)}` } } });
+    }
+    const response = this.toResponse(result);
+    this.o.onInvocation?.({ functionName: fn.name, reason: `HTTP ${method} ${url.pathname}`, invocationId, ms: Date.now() - started, result: `Succeeded ${response.status}` });
+    res.statusCode = response.status;
+    response.headers.forEach((v, k) => {
+      if (k.toLowerCase() !== 'set-cookie') res.setHeader(k, v);
+    });
+    const setCookies = [...(response.headers.getSetCookie?.() ?? []), ...(response.cookies ?? []).map(serializeCookie)];
+    if (setCookies.length > 0) res.setHeader('Set-Cookie', setCookies);
+    if (!response.body || method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.flushHeaders();
+    const stream = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    await new Promise<void>((resolve) => {
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      res.on('close', () => {
+        stream.destroy();
+        resolve();
+      });
+      stream.pipe(res);
+    });
+  }
+
+  private toResponse(result: unknown): ResponseLike {
+    const looksLikeResponse = (x: unknown): x is ResponseLike =>
+      typeof x === 'object' && x !== null && typeof (x as ResponseLike).status === 'number' && (x as ResponseLike).headers instanceof Headers;
+    if (looksLikeResponse(result)) return result;
+    const init = result === undefined || result === null ? {} : typeof result === 'object' ? result : { body: String(result) };
+    return new this.o.app.af.HttpResponse(init) as ResponseLike;
+  }
+}
+
+function flatHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Read a request body, refusing (413) anything over `limit` bytes. */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(declared, limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        reject(tooLarge(size, limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+    });
+  });
+}
+
+function tooLarge(size: number, limit: number): HostError {
+  return new HostError('PayloadTooLarge', `The request body is ${size} bytes or more; the limit is ${limit} bytes (devhost --max-body).`);
+}
+
+function sendApi(res: http.ServerResponse, out: ApiResponse): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.statusCode = out.status;
+  for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+  if (out.body === undefined) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(out.body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+function serializeCookie(c: Cookie): string {
+  let s = `${c.name}=${c.value}`;
+  if (c.domain) s += `; Domain=${c.domain}`;
+  if (c.path) s += `; Path=${c.path}`;
+  if (c.expires !== undefined) s += `; Expires=${new Date(c.expires).toUTCString()}`;
+  if (c.maxAge !== undefined) s += `; Max-Age=${c.maxAge}`;
+  if (c.secure) s += '; Secure';
+  if (c.httpOnly) s += '; HttpOnly';
+  if (c.sameSite) s += `; SameSite=${c.sameSite}`;
+  return s;
+}
