@@ -1,6 +1,7 @@
 // Loads a Functions app the way the Node worker does: package.json "main" (a file or a glob),
 // require() for CommonJS, import() for ESM, then the appStart hooks, then registration is locked.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +23,7 @@ export interface LoadedApp {
   /** Resolve and load a module from the app's folder (its node_modules). */
   appRequire: NodeRequire;
   appHookData: Record<string, unknown>;
+  appLevelHookData: Record<string, unknown>;
   hostJson: HostJson;
   files: string[];
 }
@@ -35,8 +37,17 @@ export interface HostJson {
   [key: string]: unknown;
 }
 
-// Native dynamic import, out of reach of test runners that rewrite import() calls.
-const nativeImport = new Function('u', 'return import(u)') as (u: string) => Promise<unknown>;
+// Native dynamic import, out of reach of test runners that rewrite or sandbox import() calls: a
+// one-line CommonJS helper loaded with Node's own require.
+let nativeImportFn: ((u: string) => Promise<unknown>) | undefined;
+function nativeImport(u: string): Promise<unknown> {
+  if (!nativeImportFn) {
+    const file = path.join(os.tmpdir(), `devhost-native-import-${process.pid}.cjs`);
+    fs.writeFileSync(file, 'module.exports = (u) => import(u);\n');
+    nativeImportFn = createRequire(file)(file) as (u: string) => Promise<unknown>;
+  }
+  return nativeImportFn(u);
+}
 let loadCount = 0;
 
 /**
@@ -58,6 +69,8 @@ export async function loadApp(appDir: string, log: SystemLogSink): Promise<Loade
   const appRequire = createRequire(pkgPath);
   const registry = new Registry();
   const appHookData: Record<string, unknown> = {};
+  // The worker shares one hookData object between appStart and appTerminate ("app-level only").
+  const appLevelHookData: Record<string, unknown> = {};
   const isEsm = (f: string) => f.endsWith('.mjs') || (pkg.type === 'module' && f.endsWith('.js'));
 
   await withRegistrationTarget(registry, log, async () => {
@@ -73,12 +86,12 @@ export async function loadApp(appDir: string, log: SystemLogSink): Promise<Loade
       }
     }
     for (const hook of registry.hooks.appStart) {
-      await hook({ hookData: {}, appHookData, functionAppDirectory: dir });
+      await hook({ hookData: appLevelHookData, appHookData, functionAppDirectory: dir });
     }
     registry.lock();
   });
   const af = appRequire('@azure/functions') as AzureFunctionsModule;
-  return { appDir: dir, registry, af, appRequire, appHookData, hostJson, files };
+  return { appDir: dir, registry, af, appRequire, appHookData, appLevelHookData, hostJson, files };
 }
 
 function readHostJson(dir: string): HostJson {

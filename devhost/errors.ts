@@ -7,6 +7,8 @@ export type HostErrorCode =
   | 'InvalidJson'
   /** The request's Content-Type is not what the route accepts. */
   | 'UnsupportedMediaType'
+  /** Like UnsupportedMediaType, answered with 400 where the Durable extension does so (raiseEvent). */
+  | 'InvalidContentType'
   /** A body over the host's limit. */
   | 'PayloadTooLarge'
   /** An instance id breaks the Durable rules (slashes, ?, #, control characters, leading @, over 256 chars). */
@@ -33,6 +35,7 @@ export type HostErrorCode =
 const STATUS: Record<HostErrorCode, number> = {
   InvalidJson: 400,
   UnsupportedMediaType: 415,
+  InvalidContentType: 400,
   PayloadTooLarge: 413,
   InvalidInstanceId: 400,
   InvalidArgument: 400,

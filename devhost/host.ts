@@ -188,7 +188,7 @@ export class Host {
     await this.server.close();
     for (const h of this.app.registry.hooks.appTerminate) {
       try {
-        await h({ hookData: {}, appHookData: this.app.appHookData });
+        await h({ hookData: this.app.appLevelHookData, appHookData: this.app.appHookData });
       } catch {
         /* a failing hook must not keep the host alive */
       }

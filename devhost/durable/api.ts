@@ -77,7 +77,7 @@ function parseJsonBody(req: ApiRequest, what: string): string | null {
 }
 
 function segmentsOf(url: URL): string[] {
-  const rest = url.pathname.slice(WEBHOOK_BASE.length).replace(/^\/+/, '');
+  const rest = url.pathname.slice(WEBHOOK_BASE.length).replace(/^\/+/, '').replace(/\/+$/, '');
   if (rest === '') return [];
   return rest.split('/').map((s) => {
     try {
@@ -245,7 +245,7 @@ export class DurableApi {
   private async raise(req: ApiRequest, id: string, eventName: string): Promise<ApiResponse> {
     const type = req.headers['content-type'] ?? '';
     if (req.body.length > 0 && !/^application\/json\b/i.test(type)) {
-      throw new HostError('UnsupportedMediaType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'.`);
+      throw new HostError('InvalidContentType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'.`);
     }
     const input = parseJsonBody(req, 'event');
     await this.engine.raiseEvent(id, eventName, input);

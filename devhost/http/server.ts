@@ -1,6 +1,7 @@
 // The host's HTTP surface: HTTP triggers under /<routePrefix>/<route> (Core Tools' URLs and route
 // templates), the Durable API under /runtime/webhooks/durabletask/, JSON errors for everything else.
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AddressInfo } from 'node:net';
 import { LoadedApp } from '../app-loader';
@@ -159,14 +160,13 @@ export class HostServer {
       body: body.length > 0 ? { bytes: body } : undefined,
     });
     const started = Date.now();
-    let invocationId = '';
+    const invocationId = randomUUID();
     let result: unknown;
     try {
-      const r = await this.o.invoker.invoke(fn, request, { clientBinding: this.o.clientBinding(url.origin), triggerMetadata: { Headers: headers, Query: Object.fromEntries(url.searchParams) } });
-      invocationId = r.invocationId;
+      const r = await this.o.invoker.invoke(fn, request, { invocationId, clientBinding: this.o.clientBinding(url.origin), triggerMetadata: { Headers: headers, Query: Object.fromEntries(url.searchParams) } });
       result = r.result;
     } catch (err) {
-      const id = (err as { invocationId?: string })?.invocationId ?? invocationId;
+      const id = invocationId;
       this.o.log({ level: 'error', functionName: fn.name, invocationId: id, message: `Executed 'Functions.${fn.name}' (Failed): ${err instanceof Error ? err.stack : String(err)}` });
       this.o.onInvocation?.({ functionName: fn.name, reason: `HTTP ${method} ${url.pathname}`, invocationId: id, ms: Date.now() - started, result: `Failed: ${messageOf(err)}` });
       return sendApi(res, { status: 500, body: { error: { code: 'FunctionError', message: `Exception while executing function: Functions.${fn.name}: ${messageOf(err)}` } } });

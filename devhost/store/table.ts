@@ -1,0 +1,489 @@
+// Store on Azure Table Storage (Azurite or a real account): one table per task hub, one partition per
+// instance, so the result of every episode is written by a single entity-group transaction (atomic).
+import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError, StoredInstance } from './types';
+import { matchesQuery } from './query';
+
+// Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
+//   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
+//                              (for server-side filters) and t0,t1,... (tombstones, see `commit`)
+//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...)
+//   I:<message id>             one inbox message (JSON in d0,d1,...)
+// Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
+
+/** An entity-group transaction holds at most 100 operations. */
+const MAX_TX_ACTIONS = 100;
+/** A string property holds 64 KiB = 32,768 UTF-16 units; chunks stay below with a margin. */
+const CHUNK_CHARS = 30_000;
+/** An entity holds 1 MiB (strings counted as UTF-16); one commit stays below with a margin. */
+const MAX_WRITE_BYTES = 900 * 1024;
+const SEQ_DIGITS = 10;
+const META_ROW = 'M';
+const INBOX = 'I:';
+
+const DEV_ACCOUNT = 'devstoreaccount1';
+const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** What `UseDevelopmentStorage=true` means: Azurite's well-known account on its default table port. */
+const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:10002/${DEV_ACCOUNT}`;
+
+/** Durable's own task hub rule (3 to 45 letters and digits, starting with a letter); table names allow nothing else. */
+const TASK_HUB = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
+/** Characters Azure Table keys may not contain. */
+const BAD_KEY_CHAR = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+
+export interface TableStoreOptions {
+  /** A storage connection string (the value of `AzureWebJobsStorage`), or `UseDevelopmentStorage=true` for Azurite. */
+  connectionString: string;
+  /** The task hub; the store uses the table `<taskHub>Instances`. */
+  taskHub: string;
+  /**
+   * Called when the clean-up after a successful commit fails (deleting a continued-as-new execution's
+   * history or consumed messages past the transaction limit). The commit itself stands and the clean-up
+   * is retried by the next commit; the default logs with console.warn.
+   */
+  onCleanupError?: (err: Error) => void;
+}
+
+/** Thrown when one write would exceed what an Azure Table entity can hold. */
+export class StoreLimitError extends Error {
+  readonly code = 'PayloadTooLarge';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreLimitError';
+  }
+}
+
+/** Where this store is in an instance's history; kept per instance so a commit needs no extra read. */
+interface Cursor {
+  executionId: string;
+  /** Seq of the next history row of `executionId`. */
+  nextSeq: number;
+  /** Consumed message ids whose rows may still exist (recorded in the meta row, hidden from `load`). */
+  tombstones: string[];
+}
+
+type Props = Record<string, string>;
+type Entity = TableEntity<Props>;
+type Row = TableEntityResult<Record<string, unknown>>;
+
+/**
+ * A Store on Azure Table Storage. Everything an instance holds lives in one partition, so `create`,
+ * `enqueue` and `commit` are each one atomic transaction.
+ * @example
+ * const store = new TableStore({ connectionString: process.env.AzureWebJobsStorage ?? 'UseDevelopmentStorage=true', taskHub: 'DevHub' });
+ * await store.init();
+ */
+export class TableStore implements Store {
+  readonly kind = 'table' as const;
+  readonly tableName: string;
+  private readonly client: TableClient;
+  private readonly cursors = new Map<string, Cursor>();
+  private readonly onCleanupError: (err: Error) => void;
+
+  constructor(options: TableStoreOptions) {
+    if (!TASK_HUB.test(options.taskHub)) {
+      throw new Error(
+        `Invalid task hub name '${options.taskHub}': use 3 to 45 letters and digits, starting with a letter ` +
+          `(it becomes part of the Azure table name '<taskHub>Instances', which allows no other characters).`,
+      );
+    }
+    this.tableName = `${options.taskHub}Instances`;
+    const conn = resolveConnectionString(options.connectionString);
+    this.client = TableClient.fromConnectionString(conn, this.tableName, {
+      allowInsecureConnection: isHttp(conn),
+      // The SDK retries 408/5xx (503 included) and ECONNRESET-like network errors; once is enough for a
+      // local host, and the retried transactions are made safe by `landed` below.
+      retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+    });
+    this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.client.createTable();
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
+    }
+  }
+
+  async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    const id = checkKey(meta.instanceId, 'instance id');
+    const m = metaEntity(meta, []);
+    const i = inboxEntity(id, first);
+    checkSize(id, 'create', [m, i]);
+    try {
+      await this.client.submitTransaction([['create', m], ['upsert', i, 'Replace']]);
+    } catch (err) {
+      const f = txFailure(err);
+      if (f?.status !== 409 || f.index !== 0) throw err;
+      if (!(await this.landed(id, m))) throw new StoreConflictError(id);
+    }
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [] });
+  }
+
+  /** Not atomic: deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
+  async recreate(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    await this.deletePartition(checkKey(meta.instanceId, 'instance id'));
+    await this.create(meta, first);
+  }
+
+  async load(instanceId: string): Promise<StoredInstance | undefined> {
+    const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
+    const m = rows.find((r) => r.rowKey === META_ROW);
+    if (!m) {
+      this.cursors.delete(instanceId);
+      return undefined; // rows without a meta row are leftovers of an interrupted purge (see deletePartition)
+    }
+    const meta = JSON.parse(readChunks(m, 'd')) as InstanceMeta;
+    const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
+    const hPrefix = historyPrefix(meta.executionId);
+    const hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
+    const history = hRows.flatMap((r) => JSON.parse(readChunks(r, 'd')) as HistoryEvent[]);
+    const inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX));
+    const present = inboxRows.map((r) => r.rowKey!.slice(INBOX.length));
+    const inbox = inboxRows
+      .filter((r) => !tomb.has(r.rowKey!.slice(INBOX.length)))
+      .map((r) => JSON.parse(readChunks(r, 'd')) as InboxMessage)
+      .sort((a, b) => compare(a.id, b.id));
+    const last = hRows.at(-1);
+    this.cursors.set(instanceId, {
+      executionId: meta.executionId,
+      nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
+      tombstones: present.filter((p) => tomb.has(p)),
+    });
+    return { meta, history, inbox };
+  }
+
+  async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
+    try {
+      const m = await this.client.getEntity<Record<string, unknown>>(instanceId, META_ROW);
+      return JSON.parse(readChunks(m, 'd')) as InstanceMeta;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
+    // The service narrows with the plain columns; matchesQuery decides. A server filter is only sent when
+    // its answer cannot differ from matchesQuery's (ASCII values: no doubt about the service's collation).
+    const clauses = [odata`RowKey eq ${META_ROW}`];
+    if (query.createdTimeFrom && isAscii(query.createdTimeFrom)) clauses.push(odata`createdTime ge ${query.createdTimeFrom}`);
+    if (query.createdTimeTo && isAscii(query.createdTimeTo)) clauses.push(odata`createdTime le ${query.createdTimeTo}`);
+    if (query.runtimeStatus && query.runtimeStatus.length > 0) {
+      clauses.push(`(${query.runtimeStatus.map((s) => odata`status eq ${s}`).join(' or ')})`);
+    }
+    const p = query.instanceIdPrefix;
+    if (p && isAscii(p) && p.charCodeAt(p.length - 1) < 0x7f) {
+      const end = p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
+      clauses.push(odata`PartitionKey ge ${p} and PartitionKey lt ${end}`);
+    }
+    const rows = await this.rows(clauses.join(' and '));
+    return rows.map((r) => JSON.parse(readChunks(r, 'd')) as InstanceMeta).filter((m) => matchesQuery(m, query));
+  }
+
+  /**
+   * Adds the message and touches the meta row (a merge without properties) in one transaction: when the
+   * instance does not exist, the transaction fails as a whole and no orphan row is written. Messages to
+   * a missing instance are dropped, as the extension does.
+   */
+  async enqueue(instanceId: string, message: InboxMessage): Promise<void> {
+    const i = inboxEntity(instanceId, message);
+    checkSize(instanceId, 'message', [i]);
+    try {
+      await this.client.submitTransaction([
+        ['update', { partitionKey: instanceId, rowKey: META_ROW }, 'Merge', { etag: '*' }],
+        ['upsert', i, 'Replace'],
+      ]);
+    } catch (err) {
+      const f = txFailure(err);
+      if (f?.status === 404 && f.index === 0) return;
+      throw err;
+    }
+  }
+
+  /**
+   * One transaction: replace the meta row, insert one history row with all appended events, delete the
+   * consumed messages. Consumed messages beyond the 100-operation limit are recorded as tombstones in the
+   * meta row (so `load` hides them at once) and deleted right after; a dropped execution's history is
+   * deleted after the transaction too (`load` ignores other executions, so a crash in between is harmless).
+   */
+  async commit(instanceId: string, commit: Commit): Promise<void> {
+    const id = instanceId;
+    const exec = checkKey(commit.meta.executionId, 'execution id');
+    let cur = this.cursors.get(id);
+    if (!cur) {
+      if (!(await this.load(id))) return; // purged meanwhile
+      cur = this.cursors.get(id)!;
+    }
+    const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
+    const h = commit.append.length > 0 ? historyEntity(id, exec, nextSeq, commit.append) : undefined;
+    const consumed = [...new Set(commit.consumed)];
+    for (const c of consumed) checkKey(c, 'message id');
+    const room = MAX_TX_ACTIONS - 1 - (h ? 1 : 0);
+    const inTx = consumed.slice(0, room);
+    const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
+    const m = metaEntity(commit.meta, tombstones);
+    checkSize(id, 'commit', h ? [m, h] : [m]);
+    const firstDelete = h ? 2 : 1;
+
+    for (;;) {
+      const actions: TransactionAction[] = [['update', m, 'Replace', { etag: '*' }]];
+      if (h) actions.push(['create', h]);
+      for (const c of inTx) actions.push(['delete', { partitionKey: id, rowKey: INBOX + c }]);
+      try {
+        await this.client.submitTransaction(actions);
+        break;
+      } catch (err) {
+        const f = txFailure(err);
+        if (f?.status === 404 && f.index === 0) {
+          this.cursors.delete(id);
+          return; // purged meanwhile
+        }
+        if (f?.status === 404 && f.index >= firstDelete && f.index < actions.length) {
+          inTx.splice(f.index - firstDelete, 1); // already gone: deleting it is a no-op, like the memory store
+          continue;
+        }
+        if (f?.status === 409 && h && f.index === 1) {
+          if (await this.landed(id, m)) break; // a retried request whose first attempt went through
+          this.cursors.delete(id);
+          throw new Error(
+            `Instance '${id}': history row '${h.rowKey}' already exists, so another writer appended to this instance ` +
+              `or this store's view of it is stale. Nothing was written; load the instance again before committing.`,
+          );
+        }
+        throw err;
+      }
+    }
+    const next: Cursor = { executionId: exec, nextSeq: nextSeq + (h ? 1 : 0), tombstones };
+    this.cursors.set(id, next);
+    await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined);
+  }
+
+  async purge(instanceId: string): Promise<boolean> {
+    return this.deletePartition(instanceId);
+  }
+
+  async close(): Promise<void> {
+    this.cursors.clear(); // the SDK's HTTP agent needs no release
+  }
+
+  /** Deletes the rows past the atomic part of a commit; failures are reported, and retried by the next commit. */
+  private async cleanUp(id: string, cur: Cursor, dropExecution: string | undefined): Promise<void> {
+    try {
+      if (cur.tombstones.length > 0) {
+        await this.deleteRows(id, cur.tombstones.map((t) => INBOX + t));
+        cur.tombstones = []; // the meta row keeps listing them until the next commit: harmless, the rows are gone
+      }
+      if (dropExecution !== undefined) await this.deleteRows(id, await this.keysWithPrefix(id, historyPrefix(dropExecution)));
+    } catch (err) {
+      this.onCleanupError(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * Deletes every row of a partition; true when it held an instance. The first transaction deletes the
+   * meta row together with the inbox (and as much history as fits): from then on `enqueue` and `commit`
+   * fail for this id, so the rows listed afterwards are all that is left. If the process dies after that
+   * first transaction, only history rows of a finished execution can be left behind (unless the inbox had
+   * 99+ messages); `load` ignores them and a later purge or recreate deletes them.
+   */
+  private async deletePartition(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const keys = await this.keysWithPrefix(id, '');
+      this.cursors.delete(id);
+      if (!keys.includes(META_ROW)) {
+        await this.deleteRows(id, keys);
+        return false;
+      }
+      const rest = keys.filter((k) => k !== META_ROW);
+      const first = [META_ROW, ...rest.filter((k) => k.startsWith(INBOX)), ...rest.filter((k) => !k.startsWith(INBOX))].slice(0, MAX_TX_ACTIONS);
+      try {
+        await this.client.submitTransaction(first.map((k): TransactionAction => ['delete', { partitionKey: id, rowKey: k }]));
+      } catch (err) {
+        if (txFailure(err)?.status === 404) continue; // the partition changed under us: list again
+        throw err;
+      }
+      const left = await this.keysWithPrefix(id, '');
+      if (!left.includes(META_ROW)) await this.deleteRows(id, left); // (a meta row means someone created the id again)
+      return true;
+    }
+    throw new Error(`Instance '${id}': could not purge, its rows kept changing during 5 attempts. Try again.`);
+  }
+
+  /** Deletes rows in transactions of 100, tolerating rows that are already gone. */
+  private async deleteRows(id: string, rowKeys: string[]): Promise<void> {
+    for (let i = 0; i < rowKeys.length; i += MAX_TX_ACTIONS) {
+      const batch = rowKeys.slice(i, i + MAX_TX_ACTIONS);
+      try {
+        await this.client.submitTransaction(batch.map((k): TransactionAction => ['delete', { partitionKey: id, rowKey: k }]));
+      } catch (err) {
+        if (txFailure(err)?.status !== 404) throw err;
+        for (const k of batch) {
+          try {
+            await this.client.deleteEntity(id, k);
+          } catch (e) {
+            if (statusOf(e) !== 404) throw e;
+          }
+        }
+      }
+    }
+  }
+
+  /** True when the meta row holds exactly `m`'s meta: a retried request found its own first attempt. */
+  private async landed(id: string, m: Entity): Promise<boolean> {
+    try {
+      const stored = await this.client.getEntity<Record<string, unknown>>(id, META_ROW);
+      return readChunks(stored, 'd') === readChunks(m, 'd');
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  private async nextSeqOf(id: string, executionId: string): Promise<number> {
+    const prefix = historyPrefix(executionId);
+    const keys = await this.keysWithPrefix(id, prefix);
+    return keys.reduce((n, k) => Math.max(n, Number(k.slice(prefix.length)) + 1), 0);
+  }
+
+  /** Row keys of a partition starting with `prefix` ('' for all), in key order. */
+  private async keysWithPrefix(id: string, prefix: string): Promise<string[]> {
+    // Prefixes end with ':' (or are empty), so ';' (the next character) bounds the range.
+    const filter = prefix === '' ? odata`PartitionKey eq ${id}` : odata`PartitionKey eq ${id} and RowKey ge ${prefix} and RowKey lt ${prefix.slice(0, -1) + ';'}`;
+    const keys: string[] = [];
+    for await (const r of this.client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) keys.push(r.rowKey!);
+    return keys;
+  }
+
+  private async rows(filter: string): Promise<Row[]> {
+    const out: Row[] = [];
+    for await (const r of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(r);
+    return out;
+  }
+}
+
+/**
+ * The connection string the SDK should use: `UseDevelopmentStorage=true` becomes Azurite's well-known account.
+ * @example resolveConnectionString('UseDevelopmentStorage=true') // 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;...'
+ */
+export function resolveConnectionString(connectionString: string): string {
+  const parts = parseConnectionString(connectionString);
+  if (parts.size === 0) {
+    throw new Error('The storage connection string (AzureWebJobsStorage) is empty. Set it to UseDevelopmentStorage=true for Azurite, or to a storage account connection string.');
+  }
+  return parts.get('usedevelopmentstorage')?.toLowerCase() === 'true' ? DEV_CONNECTION_STRING : connectionString;
+}
+
+function parseConnectionString(s: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  for (const piece of s.split(';')) {
+    const eq = piece.indexOf('=');
+    if (eq > 0) parts.set(piece.slice(0, eq).trim().toLowerCase(), piece.slice(eq + 1).trim());
+  }
+  return parts;
+}
+
+function isHttp(conn: string): boolean {
+  const parts = parseConnectionString(conn);
+  const endpoint = parts.get('tableendpoint');
+  return endpoint ? endpoint.toLowerCase().startsWith('http:') : parts.get('defaultendpointsprotocol')?.toLowerCase() === 'http';
+}
+
+function checkKey(value: string, what: string): string {
+  const bad = BAD_KEY_CHAR.exec(value);
+  if (value.length === 0 || bad) {
+    throw new Error(`The ${what} '${value}' cannot be a table key: it must be non-empty without '/', '\\', '#', '?' or control characters.`);
+  }
+  return value;
+}
+
+function historyPrefix(executionId: string): string {
+  return `H:${executionId}:`;
+}
+
+function metaEntity(meta: InstanceMeta, tombstones: string[]): Entity {
+  const e: Entity = {
+    partitionKey: meta.instanceId,
+    rowKey: META_ROW,
+    status: meta.status,
+    createdTime: meta.createdTime,
+    name: meta.name,
+    ...chunks('d', JSON.stringify(meta)),
+  };
+  return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
+}
+
+function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[]): Entity {
+  return { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
+}
+
+function inboxEntity(id: string, message: InboxMessage): Entity {
+  return { partitionKey: id, rowKey: INBOX + checkKey(message.id, 'message id'), ...chunks('d', JSON.stringify(message)) };
+}
+
+/**
+ * Splits text over properties `<p>0`, `<p>1`, ... of at most CHUNK_CHARS each. A cut never falls inside a
+ * surrogate pair: a lone surrogate does not survive UTF-8 on the wire (it would come back as U+FFFD).
+ */
+function chunks(p: string, text: string): Props {
+  const out: Props = {};
+  let n = 0;
+  let i = 0;
+  do {
+    let end = Math.min(i + CHUNK_CHARS, text.length);
+    const c = text.charCodeAt(end - 1);
+    if (end < text.length && c >= 0xd800 && c <= 0xdbff) end--;
+    out[`${p}${n++}`] = text.slice(i, end);
+    i = end;
+  } while (i < text.length);
+  return out;
+}
+
+function readChunks(row: Record<string, unknown>, p: string, fallback?: string): string {
+  let text = '';
+  let n = 0;
+  for (let v = row[`${p}0`]; typeof v === 'string'; v = row[`${p}${++n}`]) text += v;
+  if (n > 0) return text;
+  if (fallback !== undefined) return fallback;
+  throw new Error(`Row '${String(row.rowKey)}' of instance '${String(row.partitionKey)}' has no '${p}0' property: it was not written by TableStore.`);
+}
+
+/** Entity size as the service counts it: UTF-16 strings plus a little per property. */
+function entityBytes(e: Entity): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(e)) n += 2 * k.length + 8 + (typeof v === 'string' ? 2 * v.length : 8);
+  return n;
+}
+
+function checkSize(id: string, what: string, entities: Entity[]): void {
+  const bytes = entities.reduce((n, e) => n + entityBytes(e), 0);
+  if (bytes > MAX_WRITE_BYTES) {
+    throw new StoreLimitError(
+      `Instance '${id}': this ${what} would write ${Math.ceil(bytes / 1024)} KB to table storage; the limit is ` +
+        `${MAX_WRITE_BYTES / 1024} KB (an Azure Table entity holds at most 1 MiB, strings counted as UTF-16). ` +
+        `Make the orchestration's input, output, custom status or event payloads smaller, e.g. keep large data in blob storage and pass its name.`,
+    );
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  const s = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/** Status and operation index of a failed transaction ("<index>:<message>", as Azure and Azurite report it). */
+function txFailure(err: unknown): { status: number; index: number } | undefined {
+  const status = statusOf(err);
+  if (status === undefined) return undefined;
+  const m = /^(\d+):/.exec(err instanceof Error ? err.message : '');
+  return { status, index: m ? Number(m[1]) : -1 };
+}
+
+function isAscii(s: string): boolean {
+  return /^[\x20-\x7e]*$/.test(s);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
