@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// The `devhost` command: runs any Azure Functions Node app folder locally, like `func start`:
+//   devhost [appDir] --port 7071 --storage memory|table --clock real|virtual [--azurite] [--task-hub NAME]
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { Host } from './host';
+import { messageOf } from './errors';
+
+const HELP = `Usage: devhost [appDir] [options]
+
+Runs an Azure Functions (Node, programming model v4) app with Durable Functions locally.
+
+Options:
+  --port <n>            port to listen on (default 7071)
+  --storage <kind>      memory (default; nothing survives a restart) or table
+                        (Azure Table Storage from AzureWebJobsStorage; Azurite locally)
+  --clock <kind>        real (default) or virtual (time jumps to the next timer when idle)
+  --azurite             with --storage table: start Azurite too when AzureWebJobsStorage
+                        is unset or UseDevelopmentStorage=true and none is running
+  --task-hub <name>     task hub name (default: host.json durableTask.hubName)
+  --max-body <bytes>    largest accepted request body (default 104857600)
+  --quiet               print only errors
+  -h, --help            this text
+`;
+
+interface Args {
+  appDir: string;
+  port: number;
+  storage: 'memory' | 'table';
+  clock: 'real' | 'virtual';
+  azurite: boolean;
+  taskHub?: string;
+  maxBody?: number;
+  quiet: boolean;
+}
+
+function parse(argv: string[]): Args {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      storage: { type: 'string' },
+      clock: { type: 'string' },
+      azurite: { type: 'boolean' },
+      'task-hub': { type: 'string' },
+      'max-body': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const fail = (msg: string): never => {
+    process.stderr.write(`devhost: ${msg}\n\n${HELP}`);
+    process.exit(2);
+  };
+  const port = values.port === undefined ? 7071 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port '${values.port}' is not a port number (0-65535).`);
+  const storage = values.storage ?? 'memory';
+  if (storage !== 'memory' && storage !== 'table') fail(`--storage '${storage}' is not memory or table.`);
+  const clock = values.clock ?? 'real';
+  if (clock !== 'real' && clock !== 'virtual') fail(`--clock '${clock}' is not real or virtual.`);
+  const maxBody = values['max-body'] === undefined ? undefined : Number(values['max-body']);
+  if (maxBody !== undefined && (!Number.isInteger(maxBody) || maxBody <= 0)) fail(`--max-body '${values['max-body']}' is not a positive number of bytes.`);
+  if (positionals.length > 1) fail(`expected one app folder, got ${positionals.join(' ')}.`);
+  return {
+    appDir: path.resolve(positionals[0] ?? '.'),
+    port,
+    storage: storage as Args['storage'],
+    clock: clock as Args['clock'],
+    azurite: !!values.azurite,
+    taskHub: values['task-hub'],
+    maxBody,
+    quiet: !!values.quiet,
+  };
+}
+
+/** App settings from local.settings.json (or, on a fresh clone, local.settings.example.json), as Core Tools loads them. */
+function loadLocalSettings(appDir: string, say: (s: string) => void): void {
+  for (const name of ['local.settings.json', 'local.settings.example.json']) {
+    const file = path.join(appDir, name);
+    if (!fs.existsSync(file)) continue;
+    try {
+      const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+      for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = String(v);
+      say(`App settings from ${name}${name.includes('example') ? ' (copy it to local.settings.json to change them)' : ''}.`);
+    } catch (err) {
+      say(`Ignoring ${name}: ${messageOf(err)}`);
+    }
+    return;
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Start Azurite on its default ports with data under <appDir>/.azurite, unless one already answers. */
+async function startAzurite(appDir: string, say: (s: string) => void): Promise<ChildProcess | undefined> {
+  if (await portOpen(10002)) {
+    say('Azurite is already running on 127.0.0.1:10002; using it.');
+    return undefined;
+  }
+  let entry: string;
+  try {
+    const req = createRequire(path.join(appDir, 'package.json'));
+    entry = path.join(path.dirname(req.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  } catch {
+    throw new Error("Azurite is not installed: run 'npm install' (it is a devDependency), or set AzureWebJobsStorage to a storage account.");
+  }
+  const location = path.join(appDir, '.azurite');
+  fs.mkdirSync(location, { recursive: true });
+  const child = spawn(process.execPath, [entry, '--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--location', location], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    if (await portOpen(10002)) {
+      say(`Azurite started (data in ${path.relative(process.cwd(), location) || location}).`);
+      return child;
+    }
+    if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode} before it was ready.`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('Azurite did not start listening on 127.0.0.1:10002 within 20 s.');
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  const say = (s: string) => {
+    if (!args.quiet) process.stdout.write(`${s}\n`);
+  };
+  loadLocalSettings(args.appDir, say);
+  let azurite: ChildProcess | undefined;
+  if (args.storage === 'table') {
+    const conn = process.env.AzureWebJobsStorage;
+    if (!conn || /UseDevelopmentStorage=true/i.test(conn)) {
+      process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
+      if (args.azurite) azurite = await startAzurite(args.appDir, say);
+    }
+  }
+  const stopAzurite = () => {
+    if (azurite && azurite.exitCode === null) azurite.kill('SIGTERM');
+  };
+  let host: Host;
+  try {
+    host = await Host.start({
+      appDir: args.appDir,
+      port: args.port,
+      storage: args.storage,
+      clock: args.clock,
+      autoSkip: args.clock === 'virtual',
+      taskHub: args.taskHub,
+      maxBodyBytes: args.maxBody,
+      onLog: (e) => {
+        if (args.quiet && e.level !== 'error') return;
+        const where = e.functionName ? ` ${e.functionName}${e.invocationId ? ` (${e.invocationId})` : ''}` : '';
+        const out = e.level === 'error' || e.level === 'critical' ? process.stderr : process.stdout;
+        out.write(`[${e.time}] ${e.level}${where}: ${e.message}\n`);
+      },
+      onInvocation: (i) => {
+        if (!args.quiet) say(`[${new Date().toISOString()}] Executed 'Functions.${i.functionName}' (${i.result}, Reason='${i.reason}', Id=${i.invocationId || '-'}, Duration=${i.ms}ms)`);
+      },
+    });
+  } catch (err) {
+    stopAzurite();
+    process.stderr.write(`devhost: ${messageOf(err)}\n`);
+    process.exit(1);
+  }
+  say(`\nFunctions (${args.storage} store, ${args.clock} clock, task hub ${host.taskHub}):\n`);
+  for (const line of host.describe()) say(`        ${line}`);
+  say(`\nManagement API: ${host.url}/runtime/webhooks/durabletask/instances\nHost started. Press Ctrl+C to stop.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping...`);
+    await host.close().catch(() => undefined);
+    stopAzurite();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+void main();
