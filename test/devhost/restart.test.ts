@@ -54,7 +54,7 @@ describe('a devhost process killed with SIGKILL', () => {
       await until('the host to listen', async () => ((await fetch(`${base}/admin/host/status`)).ok ? true : undefined));
       const post = (p: string, body?: unknown) =>
         fetch(base + p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      for (let i = 0; i < 100; i++) expect((await post(`${MGMT}/orchestrators/timerWait/timer-${i}`, { delayMs: 4000 + i * 10 })).status).toBe(202);
+      for (let i = 0; i < 100; i++) expect((await post(`${MGMT}/orchestrators/timerWait/timer-${i}`, { delayMs: 10_000 + i * 10 })).status).toBe(202);
       for (let i = 0; i < 20; i++) expect((await post(`${MGMT}/orchestrators/eventWait/event-${i}`)).status).toBe(202);
       await until('all 120 instances to wait', async () => {
         const all = await list(base);
