@@ -1,0 +1,90 @@
+// Runs a registered callback inside its Durable activity: builds its context, delivers what it said exactly once,
+// and turns a throw into an activity failure whose message is the callback's own.
+import { randomUUID } from 'node:crypto';
+import type { DurableClient } from 'durable-functions';
+import { z } from 'zod';
+import { ClientRuntime } from './clientRuntime';
+import { CommandContext } from './context';
+import { GameError, describeError } from './errors';
+import { whyNotJson, type Json } from './json';
+import { writeMessages } from './outbox';
+import { callbackBody, type CallbackContext } from './registry';
+
+/** The input every callback activity receives. */
+export const callbackInputSchema = z.object({
+  player: z.string().min(1),
+  command: z.string(),
+  taskId: z.string().min(1),
+  /** Unique per scheduled call; a retried activity reuses it so its messages are written once. */
+  batch: z.string().min(1),
+  args: z.array(z.unknown()),
+});
+export type CallbackInput = z.infer<typeof callbackInputSchema>;
+
+/** The error a failed callback reports to atErr: the callback's own message. */
+export interface CallbackError {
+  name: string;
+  message: string;
+}
+
+class CallbackCommandContext extends CommandContext implements CallbackContext {
+  constructor(
+    init: ConstructorParameters<typeof CommandContext>[0],
+    readonly taskId: string,
+    private readonly logger: (message: string) => void,
+  ) {
+    super(init);
+  }
+  log(message: string): void {
+    this.logger(`[task ${this.taskId} player ${this.player}] ${message}`);
+  }
+}
+
+/**
+ * Runs callback `name` with a validated input. Messages are written even when it throws (each failed attempt's own),
+ * and only once when it succeeds; the return value must be plain JSON (undefined becomes null).
+ *
+ * @example
+ * df.app.activity('cb_remind', { extraInputs: [df.input.durableClient()],
+ *   handler: (input, context) => runCallback('remind', input, df.getClient(context), (m) => context.log(m)) });
+ */
+export async function runCallback(name: string, rawInput: unknown, client: DurableClient, log: (message: string) => void): Promise<Json> {
+  const parsed = callbackInputSchema.safeParse(rawInput);
+  if (!parsed.success) throw new GameError('invalid_body', `Callback '${name}' got a malformed input: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+  const input = parsed.data;
+  const body = callbackBody(name);
+  if (!body) throw new GameError('unknown_callback', `No callback named '${name}' is registered in this app version.`);
+  const ctx = new CallbackCommandContext({ key: input.command, args: '', player: input.player, runtime: new ClientRuntime(client) }, input.taskId, log);
+  let result: unknown;
+  try {
+    result = await body(ctx, ...(input.args as Json[]));
+    const why = whyNotJson(result ?? null, `the value returned by callback '${name}'`);
+    if (why) throw new GameError('not_plain_json', `${why}: return plain JSON from callbacks.`);
+  } catch (err) {
+    await writeMessages({ source: `${input.batch}.err.${randomUUID()}`, seq: 0 }, ctx.drain());
+    log(`Callback '${name}' of task ${input.taskId} (player ${input.player}) failed: ${describeError(err)}`);
+    // Only the message crosses the Durable boundary (the host wraps it as "Activity function ... failed: <message>").
+    throw new Error(err instanceof Error ? err.message : describeError(err));
+  }
+  await writeMessages({ source: `${input.batch}.ok`, seq: 0 }, ctx.drain());
+  return (result ?? null) as Json;
+}
+
+/**
+ * The callback's own message from the error an orchestrator catches when a callback activity fails
+ * (real host: "Activity function 'cb_x' failed: <message> \n <details>"; structured FailureDetails when present).
+ *
+ * @example
+ * catch (err) { const { message } = callbackErrorOf(err); }
+ */
+export function callbackErrorOf(err: unknown): CallbackError {
+  if (err && typeof err === 'object' && 'failureDetails' in err) {
+    const d = (err as { failureDetails?: { errorType?: string; errorMessage?: string } }).failureDetails;
+    if (d?.errorMessage !== undefined) return { name: d.errorType ?? 'Error', message: d.errorMessage };
+  }
+  const text = err instanceof Error ? err.message : describeError(err);
+  const reason = text.split(' \n ')[0];
+  const m = /^Activity function '[^']*' failed: ([\s\S]*)$/.exec(reason);
+  const message = (m ? m[1] : reason).replace(/^(?:Error|GameError): /, '');
+  return { name: err instanceof Error && err.name !== 'Error' ? err.name : 'Error', message };
+}

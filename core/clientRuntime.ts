@@ -1,0 +1,182 @@
+// Runs steps where I/O is allowed (HTTP functions and activities) through the Durable client: starts delay and
+// runAsync instances, sends them control events, and reads their status as TaskInfo.
+import { randomUUID } from 'node:crypto';
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import { GameError } from './errors';
+import type { Json } from './json';
+import { fn, instanceId, type ControlOp } from './names';
+import type { Runtime, StepSpec, TaskStart } from './steps';
+import { findTask, listTasks, recordTask, type TaskRecord } from './taskIndex';
+import type { TaskInfo, TaskState } from './tasks';
+
+/** True when a Durable client error means "no such instance". */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof Error && /\b404\b|No instance with ID/.test(err.message);
+}
+
+/** What a control operation did. */
+export type ControlResult = 'sent' | 'noop' | 'finished';
+
+interface DelayStatus {
+  state?: 'waiting' | 'paused';
+  fireAt?: string;
+  remainingMs?: number;
+}
+
+interface Outcome {
+  state?: TaskState;
+  result?: Json;
+  error?: string;
+}
+
+/**
+ * The Runtime of HTTP functions and activities.
+ *
+ * @example
+ * const runtime = new ClientRuntime(df.getClient(context));
+ * const { id } = await runtime.start({ kind: 'delay', player, command: 'remind', callback: 'remind', args: ['tea'], ms: 60_000 });
+ */
+export class ClientRuntime implements Runtime {
+  readonly where = 'client' as const;
+
+  constructor(
+    private readonly client: DurableClient,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  run(spec: StepSpec): Promise<unknown> {
+    switch (spec.kind) {
+      case 'start':
+        return this.start(spec.task);
+      case 'control':
+        return this.control(spec.player, spec.id, spec.op);
+      case 'info':
+        return this.info(spec.player, spec.id);
+      case 'list':
+        return this.list(spec.player);
+      default:
+        throw new GameError('wrong_context', `${spec.kind}() only works inside interactive(); yield it from a generator command.`);
+    }
+  }
+
+  /**
+   * Starts a task. With an id (from an orchestration, deterministic) a second call is a no-op, so a retried
+   * activity never starts the same task twice.
+   */
+  async start(task: TaskStart, id?: string): Promise<{ id: string }> {
+    if (id !== undefined) {
+      try {
+        await this.client.getStatus(id);
+        return { id };
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const taskId = id ?? instanceId(task.player, task.kind, randomUUID());
+    const now = this.now();
+    const rec: TaskRecord = {
+      player: task.player,
+      id: taskId,
+      kind: task.kind,
+      callback: task.kind === 'delay' ? task.callback : task.fn,
+      command: task.command,
+      createdAt: now,
+    };
+    if (task.kind === 'delay') rec.fireAt = now + task.ms;
+    await recordTask(rec);
+    await this.client.startNew(task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, { instanceId: taskId, input: task });
+    return { id: taskId };
+  }
+
+  /** Status of one of `player`'s tasks; GameError('task_not_found') for unknown ids and other players' tasks. */
+  async info(player: string, id: string): Promise<TaskInfo> {
+    const rec = await findTask(player, id);
+    if (!rec) throw new GameError('task_not_found', `You have no task with id ${JSON.stringify(id.slice(0, 80))}; GET /api/tasks lists yours.`);
+    return this.describe(rec);
+  }
+
+  /** All of `player`'s recent tasks, newest first. */
+  async list(player: string): Promise<TaskInfo[]> {
+    const recs = await listTasks(player);
+    return Promise.all(recs.map((rec) => this.describe(rec)));
+  }
+
+  private async describe(rec: TaskRecord): Promise<TaskInfo> {
+    const info: TaskInfo = {
+      id: rec.id,
+      kind: rec.kind,
+      callback: rec.callback,
+      command: rec.command,
+      state: 'unknown',
+      createdAt: new Date(rec.createdAt).toISOString(),
+    };
+    let status: DurableOrchestrationStatus;
+    try {
+      status = await this.client.getStatus(rec.id);
+    } catch (err) {
+      if (isNotFound(err)) return info;
+      throw err;
+    }
+    const custom = (status.customStatus ?? {}) as DelayStatus;
+    switch (status.runtimeStatus) {
+      case 'Pending':
+      case 'Running':
+      case 'ContinuedAsNew':
+      case 'Suspended':
+        if (rec.kind === 'async' || (custom as { state?: string }).state === 'firing') {
+          info.state = 'running';
+        } else if (custom.state === 'paused' || status.runtimeStatus === 'Suspended') {
+          info.state = 'paused';
+          if (custom.remainingMs !== undefined) info.remaining = custom.remainingMs / 1000;
+        } else {
+          info.state = 'waiting';
+          const fireAt = custom.fireAt ? Date.parse(custom.fireAt) : rec.fireAt;
+          if (fireAt !== undefined) {
+            info.fireAt = new Date(fireAt).toISOString();
+            info.remaining = Math.max(0, fireAt - this.now()) / 1000;
+          }
+        }
+        break;
+      case 'Completed': {
+        const out = (status.output ?? {}) as Outcome;
+        info.state = out.state ?? 'completed';
+        if (out.result !== undefined) info.result = out.result;
+        if (out.error !== undefined) info.error = out.error;
+        break;
+      }
+      case 'Failed':
+        info.state = 'failed';
+        info.error = typeof status.output === 'string' ? status.output : JSON.stringify(status.output);
+        break;
+      case 'Terminated':
+      case 'Canceled':
+        info.state = status.output === 'cancelled' ? 'cancelled' : 'terminated';
+        break;
+      default:
+        break;
+    }
+    return info;
+  }
+
+  /**
+   * Sends a control operation to one of `player`'s tasks: 'sent', 'noop' (already in that state, or a delay
+   * already firing) or 'finished'. Throws task_not_found / task_not_controllable.
+   */
+  async control(player: string, id: string, op: ControlOp): Promise<ControlResult> {
+    const info = await this.info(player, id);
+    if (info.kind === 'async' && op !== 'cancel') {
+      throw new GameError('task_not_controllable', `Task ${id} is a background job (runAsync): it can be cancelled, but not paused, unpaused or fired.`);
+    }
+    if (!['waiting', 'paused', 'running'].includes(info.state)) return 'finished';
+    if (info.kind === 'delay' && info.state === 'running') return 'noop';
+    if ((op === 'pause' && info.state === 'paused') || (op === 'unpause' && info.state !== 'paused')) return 'noop';
+    try {
+      if (info.kind === 'async') await this.client.terminate(id, 'cancelled');
+      else await this.client.raiseEvent(id, op, null);
+    } catch (err) {
+      if (isNotFound(err)) return 'finished';
+      throw err;
+    }
+    return 'sent';
+  }
+}

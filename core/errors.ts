@@ -1,0 +1,100 @@
+// The one error class of the toolkit: every failure carries a stable `code` that HTTP answers,
+// outbox messages and tests match on (never `instanceof` once a value has crossed the Durable boundary).
+
+/** Stable error codes. Each names one mistake; the message names the value and the fix. */
+export type ErrorCode =
+  /** The request body is not valid JSON. */
+  | 'invalid_json'
+  /** The request body is JSON but not the expected shape. */
+  | 'invalid_body'
+  /** The request has a content type other than application/json. */
+  | 'unsupported_media_type'
+  /** The request body is larger than the route accepts. */
+  | 'body_too_large'
+  /** A typed line is empty (or only whitespace). */
+  | 'empty_line'
+  /** A typed line is longer than 4 KiB once UTF-8 encoded. */
+  | 'line_too_long'
+  /** A typed line contains a control character. */
+  | 'control_character'
+  /** A query parameter is out of range or malformed. */
+  | 'invalid_query'
+  /** A player name is not 2-32 letters, digits, '_' or '-'. */
+  | 'invalid_name'
+  /** No `Authorization: Bearer <token>` header. */
+  | 'missing_token'
+  /** The token's signature or format is wrong. */
+  | 'invalid_token'
+  /** The token is past its expiry time. */
+  | 'expired_token'
+  /** The password does not match the account. */
+  | 'wrong_password'
+  /** No such task for this player (other players' tasks are reported the same way). */
+  | 'task_not_found'
+  /** The task has already finished (fired, cancelled, completed or failed). */
+  | 'task_finished'
+  /** The task exists but cannot do what was asked (e.g. pause a background job). */
+  | 'task_not_controllable'
+  /** The instance behind a prompt could not be reached; the line was not accepted. */
+  | 'answer_unavailable'
+  /** A value passed to delay/runAsync/callback is not plain JSON. */
+  | 'not_plain_json'
+  /** A callback name is not registered with callback(). */
+  | 'unknown_callback'
+  /** A callback or command name is malformed or registered twice. */
+  | 'bad_registration'
+  /** A duration is not a non-negative number of seconds or a string like "5s", "2m". */
+  | 'bad_duration'
+  /** An interactive command yielded something that is not a number, string, step or Durable task. */
+  | 'bad_yield'
+  /** A toolkit function was used where it cannot work (e.g. awaiting a step inside interactive()). */
+  | 'wrong_context'
+  /** A message is longer than the outbox accepts. */
+  | 'message_too_long'
+  /** A required app setting is missing. */
+  | 'missing_setting'
+  /** A registered callback threw; the wrapped message is the callback's own. */
+  | 'callback_failed'
+  /** Table storage or the Durable host did not answer. */
+  | 'storage_unavailable'
+  /** A route that does not exist. */
+  | 'not_found';
+
+/**
+ * The toolkit's error. `code` is stable; `message` says what was wrong and how to fix it.
+ *
+ * @example
+ * throw new GameError('bad_duration', `delay() got -5 seconds; use a number >= 0 or a string like "5s"`);
+ */
+export class GameError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GameError';
+    this.code = code;
+  }
+}
+
+/**
+ * True when `err` is a GameError, matched by shape (works after JSON round trips and across module copies).
+ *
+ * @example
+ * if (isGameError(err, 'unknown_callback')) { ... }
+ */
+export function isGameError(err: unknown, code?: ErrorCode): err is GameError {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  return e.name === 'GameError' && typeof e.code === 'string' && (code === undefined || e.code === code);
+}
+
+/**
+ * Describes any thrown value as `name: message` text, for logs and player messages.
+ *
+ * @example
+ * describeError(new TypeError('x is undefined')) // "TypeError: x is undefined"
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+}

@@ -1,0 +1,242 @@
+// The player outbox on Table Storage (table Messages, partition = player): exactly-once writes per batch and
+// cursor reads that never miss a message committed shortly after a newer one (see `WINDOW_MS`).
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { odata, type TransactionAction } from '@azure/data-tables';
+import { GameError } from './errors';
+import { settings } from './settings';
+import { statusOf, storageError, table } from './tables';
+
+/** One line of text for one player. */
+export interface OutMessage {
+  player: string;
+  text: string;
+}
+
+/** A message as a player reads it. */
+export interface ReadMessage {
+  id: string;
+  text: string;
+  time: string;
+}
+
+/**
+ * Who wrote a batch and its place in that writer's sequence. Same batch id = same messages: a retried delivery
+ * finds its marker row and writes nothing.
+ */
+export interface BatchId {
+  source: string;
+  seq: number;
+}
+
+/** Longest message accepted, in characters. */
+export const MAX_MESSAGE_CHARS = 16 * 1024;
+
+/**
+ * How far behind the newest message a reader looks again. Row keys start with the writer's clock; a message whose
+ * write commits within this window after a newer one is still delivered (exactly once: the cursor remembers what
+ * it returned within the window). Covers commit latency and clock skew between instances.
+ */
+export const WINDOW_MS = 5000;
+
+const PAGE = 100;
+const CHUNK_BYTES = 2_000_000;
+
+/** Local wake-ups for long polls in this process. Only a latency shortcut: readers also poll the table. */
+const written = new EventEmitter();
+written.setMaxListeners(0);
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+const timeOfKey = (key: string): number => Number(key.slice(1, 16));
+
+/**
+ * Checks a message before it is buffered, so an oversized one fails where it was written.
+ *
+ * @example
+ * checkMessage(text); // throws GameError('message_too_long') over 16 KiB
+ */
+export function checkMessage(text: unknown): string {
+  if (typeof text !== 'string') {
+    throw new GameError('invalid_body', `msg() takes a string, got ${text === null ? 'null' : typeof text}; use String(value) or JSON.stringify(value).`);
+  }
+  if (text.length > MAX_MESSAGE_CHARS) {
+    throw new GameError('message_too_long', `A message of ${text.length} characters is over the ${MAX_MESSAGE_CHARS} limit; split it into several msg() calls.`);
+  }
+  return text;
+}
+
+/**
+ * Writes messages for one or more players, exactly once per batch id.
+ *
+ * @example
+ * await writeMessages({ source: instanceId, seq: 3 }, [{ player: 'alice', text: 'Test!' }]);
+ */
+export async function writeMessages(batch: BatchId, messages: readonly OutMessage[], nowMs = Date.now()): Promise<void> {
+  if (messages.length === 0) return;
+  const client = await table('Messages');
+  const byPlayer = new Map<string, string[]>();
+  for (const m of messages) byPlayer.set(m.player, [...(byPlayer.get(m.player) ?? []), m.text]);
+  const sourceHash = hash(batch.source);
+  await Promise.all(
+    [...byPlayer].map(async ([player, texts]) => {
+      // One transaction per chunk: the marker row and the messages commit together or not at all.
+      const chunks: string[][] = [[]];
+      let bytes = 0;
+      for (const text of texts) {
+        const size = Buffer.byteLength(text) + 200;
+        const current = chunks[chunks.length - 1];
+        if (current.length > 0 && (current.length >= 99 || bytes + size > CHUNK_BYTES)) {
+          chunks.push([]);
+          bytes = 0;
+        }
+        chunks[chunks.length - 1].push(text);
+        bytes += size;
+      }
+      let index = 0;
+      for (const [c, chunk] of chunks.entries()) {
+        const marker = `x${sourceHash}.${batch.seq}.${c}`;
+        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: nowMs }]];
+        for (const text of chunk) {
+          const rowKey = `m${pad(nowMs, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(index++, 4)}`;
+          actions.push(['create', { partitionKey: player, rowKey, text, t: nowMs }]);
+        }
+        try {
+          await client.submitTransaction(actions);
+        } catch (err) {
+          if (statusOf(err) === 409 && (await exists(player, marker))) continue; // delivered before: nothing to do
+          throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
+        }
+      }
+      written.emit(player);
+    }),
+  );
+}
+
+async function exists(player: string, rowKey: string): Promise<boolean> {
+  const client = await table('Messages');
+  try {
+    await client.getEntity(player, rowKey);
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw storageError(err, 'check a delivery marker');
+  }
+}
+
+interface Cursor {
+  /** Newest row key returned so far. */
+  k: string;
+  /** Row keys already returned that lie within WINDOW_MS of `k`. */
+  s: string[];
+}
+
+function decodeCursor(cursor: string | undefined): Cursor | undefined {
+  if (!cursor) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (typeof value.k === 'string' && /^m\d{15}/.test(value.k) && Array.isArray(value.s) && value.s.every((s) => typeof s === 'string')) {
+      return { k: value.k, s: value.s };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new GameError('invalid_query', `after=${JSON.stringify(cursor.slice(0, 60))} is not a cursor this server returned; omit it to read from the start.`);
+}
+
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+/**
+ * Reads a player's messages after `cursor`, oldest first, at most 100; returns them and the next cursor.
+ *
+ * @example
+ * const { messages, cursor } = await readMessages('alice', previousCursor);
+ */
+export async function readMessages(player: string, cursor?: string, nowMs = Date.now()): Promise<{ messages: ReadMessage[]; cursor: string }> {
+  const from = decodeCursor(cursor);
+  const seen = new Set(from?.s ?? []);
+  const lowMs = Math.max(from ? timeOfKey(from.k) - WINDOW_MS : 0, nowMs - settings.messageRetentionSeconds() * 1000, 0);
+  const low = `m${pad(lowMs, 15)}`;
+  const client = await table('Messages');
+  const rows: { rowKey: string; text: string }[] = [];
+  try {
+    const pages = client
+      .listEntities<{ text: string; t: number }>({ queryOptions: { filter: odata`PartitionKey eq ${player} and RowKey ge ${low} and RowKey lt ${'n'}` } })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages) {
+      for (const row of page) if (row.rowKey && !seen.has(row.rowKey)) rows.push({ rowKey: row.rowKey, text: row.text });
+      if (rows.length >= PAGE) break;
+    }
+  } catch (err) {
+    throw storageError(err, `read messages of ${player}`);
+  }
+  rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
+  const page = rows.slice(0, PAGE);
+  const messages = page.map((row) => ({ id: row.rowKey, text: row.text, time: new Date(timeOfKey(row.rowKey)).toISOString() }));
+  let k = from?.k ?? `m${pad(0, 15)}`;
+  for (const row of page) if (row.rowKey > k) k = row.rowKey;
+  const horizon = timeOfKey(k) - WINDOW_MS;
+  const s = [...seen, ...page.map((r) => r.rowKey)].filter((key) => timeOfKey(key) >= horizon);
+  return { messages, cursor: encodeCursor({ k, s }) };
+}
+
+/**
+ * Like readMessages, but when nothing is there yet, waits up to `waitSeconds` for a message to arrive.
+ *
+ * @example
+ * const result = await waitForMessages('alice', cursor, 25);
+ */
+export async function waitForMessages(player: string, cursor: string | undefined, waitSeconds: number, pollMs = 250): Promise<{ messages: ReadMessage[]; cursor: string }> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    // Subscribe before reading so a write between the read and the wait is not missed.
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    written.on(player, wake);
+    try {
+      const result = await readMessages(player, cursor);
+      const left = deadline - Date.now();
+      if (result.messages.length > 0 || left <= 0) return result;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(pollMs, left))))]);
+      clearTimeout(timer);
+      cursor = result.cursor;
+    } finally {
+      written.off(player, wake);
+    }
+  }
+}
+
+/**
+ * Deletes a player's messages and delivery markers older than the retention setting (at most `limit` rows).
+ *
+ * @example
+ * await trimMessages('alice');
+ */
+export async function trimMessages(player: string, nowMs = Date.now(), limit = 500): Promise<number> {
+  const client = await table('Messages');
+  const before = nowMs - settings.messageRetentionSeconds() * 1000;
+  let deleted = 0;
+  try {
+    // Timestamp is the service's write time: it ages messages and delivery markers alike.
+    const old = client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${player} and Timestamp lt ${new Date(before)}`, select: ['RowKey'] } });
+    const batch: TransactionAction[] = [];
+    for await (const row of old) {
+      batch.push(['delete', { partitionKey: player, rowKey: row.rowKey ?? '' }]);
+      if (batch.length === 100) {
+        await client.submitTransaction(batch.splice(0));
+        deleted += 100;
+      }
+      if (deleted + batch.length >= limit) break;
+    }
+    if (batch.length > 0) {
+      await client.submitTransaction(batch);
+      deleted += batch.length;
+    }
+  } catch (err) {
+    throw storageError(err, `trim messages of ${player}`);
+  }
+  return deleted;
+}

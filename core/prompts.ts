@@ -1,0 +1,155 @@
+// Open prompts on Table Storage (table Prompts, partition = player, row = prompt id). A typed line answers a prompt
+// by claiming its row with an ETag-conditioned write, so two racing lines can never both answer one prompt.
+import { odata } from '@azure/data-tables';
+import { statusOf, storageError, table } from './tables';
+
+/** A question waiting for one player's answer. */
+export interface Prompt {
+  player: string;
+  promptId: string;
+  /** The orchestration instance that waits for `answer:<promptId>`. */
+  instanceId: string;
+  question: string;
+  /** When the question was asked (orchestration time, ms). */
+  openedAt: number;
+  /** When an unanswered prompt stops waiting (ms), if it has a timeout. */
+  timeoutAt?: number;
+  /** 'claimed' once a line took it: the answer is in flight to the instance. */
+  state: 'open' | 'claimed';
+  answer?: string;
+  claimedAt?: number;
+  /** Row version for conditional writes. */
+  etag: string;
+}
+
+type Row = Omit<Prompt, 'player' | 'promptId' | 'etag'>;
+
+/** What a prompt needs to open. */
+export type NewPrompt = Pick<Prompt, 'player' | 'promptId' | 'instanceId' | 'question' | 'openedAt' | 'timeoutAt'>;
+
+/**
+ * Opens a prompt; opening the same prompt id twice (a retried activity) keeps the first row, claimed or not.
+ *
+ * @example
+ * await openPrompt({ player: 'alice', promptId, instanceId, question: 'Continue?', openedAt: 0 });
+ */
+export async function openPrompt(p: NewPrompt): Promise<void> {
+  const client = await table('Prompts');
+  const row: Row = { instanceId: p.instanceId, question: p.question, openedAt: p.openedAt, state: 'open' };
+  if (p.timeoutAt !== undefined) row.timeoutAt = p.timeoutAt;
+  try {
+    await client.createEntity({ partitionKey: p.player, rowKey: p.promptId, ...row });
+  } catch (err) {
+    if (statusOf(err) !== 409) throw storageError(err, `open prompt ${p.promptId}`);
+  }
+}
+
+/**
+ * A player's prompts (open and claimed), newest first.
+ *
+ * @example
+ * const [newest] = (await listPrompts('alice')).filter((p) => p.state === 'open');
+ */
+export async function listPrompts(player: string): Promise<Prompt[]> {
+  const client = await table('Prompts');
+  const prompts: Prompt[] = [];
+  try {
+    for await (const row of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${player}` } })) {
+      prompts.push({
+        player,
+        promptId: row.rowKey ?? '',
+        instanceId: row.instanceId,
+        question: row.question,
+        openedAt: row.openedAt,
+        timeoutAt: row.timeoutAt,
+        state: row.state,
+        answer: row.answer,
+        claimedAt: row.claimedAt,
+        etag: row.etag,
+      });
+    }
+  } catch (err) {
+    throw storageError(err, `list prompts of ${player}`);
+  }
+  return prompts.sort((a, b) => b.openedAt - a.openedAt || (a.promptId < b.promptId ? 1 : -1));
+}
+
+/**
+ * Claims an open prompt for `answer`; returns the claimed prompt (with its new etag), or undefined when another
+ * line claimed it first or it closed meanwhile.
+ *
+ * @example
+ * const claimed = await claimPrompt(prompt, 'yes', Date.now());
+ */
+export async function claimPrompt(p: Prompt, answer: string, nowMs: number): Promise<Prompt | undefined> {
+  const client = await table('Prompts');
+  try {
+    const res = await client.updateEntity({ partitionKey: p.player, rowKey: p.promptId, state: 'claimed', answer, claimedAt: nowMs }, 'Merge', { etag: p.etag });
+    return { ...p, state: 'claimed', answer, claimedAt: nowMs, etag: res.etag ?? '' };
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 412 || status === 404) return undefined;
+    throw storageError(err, `claim prompt ${p.promptId}`);
+  }
+}
+
+/**
+ * Undoes a claim whose answer could not be raised, so the prompt can be answered again.
+ *
+ * @example
+ * await unclaimPrompt(claimed);
+ */
+export async function unclaimPrompt(p: Prompt): Promise<void> {
+  const client = await table('Prompts');
+  try {
+    await client.updateEntity({ partitionKey: p.player, rowKey: p.promptId, state: 'open', answer: '', claimedAt: 0 }, 'Merge', { etag: p.etag });
+  } catch (err) {
+    const status = statusOf(err);
+    if (status !== 412 && status !== 404) throw storageError(err, `unclaim prompt ${p.promptId}`);
+  }
+}
+
+/**
+ * Deletes a prompt (answered, or its instance is gone). Deleting a missing prompt is fine.
+ *
+ * @example
+ * await closePrompt('alice', promptId);
+ */
+export async function closePrompt(player: string, promptId: string): Promise<void> {
+  const client = await table('Prompts');
+  try {
+    await client.deleteEntity(player, promptId);
+  } catch (err) {
+    if (statusOf(err) !== 404) throw storageError(err, `close prompt ${promptId}`);
+  }
+}
+
+/**
+ * Closes a prompt whose timeout fired, unless a line claimed it first: then the answer is on its way and the
+ * waiting instance must take it ('claimed'). 'expired' and 'gone' both mean no answer will come.
+ *
+ * @example
+ * if ((await expirePrompt('alice', promptId)) === 'claimed') { ... wait for the answer event ... }
+ */
+export async function expirePrompt(player: string, promptId: string): Promise<'expired' | 'claimed' | 'gone'> {
+  const client = await table('Prompts');
+  for (;;) {
+    let row: Row & { etag: string };
+    try {
+      row = await client.getEntity<Row>(player, promptId);
+    } catch (err) {
+      if (statusOf(err) === 404) return 'gone';
+      throw storageError(err, `read prompt ${promptId}`);
+    }
+    if (row.state === 'claimed') return 'claimed';
+    try {
+      await client.deleteEntity(player, promptId, { etag: row.etag });
+      return 'expired';
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return 'gone';
+      if (status !== 412) throw storageError(err, `expire prompt ${promptId}`);
+      // Changed under us (claimed, or a claim undone): look again.
+    }
+  }
+}

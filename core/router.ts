@@ -1,0 +1,178 @@
+// Routing of one typed line: it answers the player's newest open prompt (exactly once), else runs the matching
+// command (`key args`, aliases, case-insensitive), else gets Evennia's no-match reply in the outbox.
+import { randomUUID } from 'node:crypto';
+import type { DurableClient } from 'durable-functions';
+import { ClientRuntime, isNotFound } from './clientRuntime';
+import { CommandContext } from './context';
+import { GameError, describeError } from './errors';
+import { answerEvent, fn, instanceId } from './names';
+import { writeMessages } from './outbox';
+import { claimPrompt, closePrompt, listPrompts, unclaimPrompt, type Prompt } from './prompts';
+import { allCommands, findCommand } from './registry';
+
+/** Longest accepted line, in UTF-8 bytes. */
+export const MAX_LINE_BYTES = 4096;
+/** A claimed prompt still open after this long is re-raised (the raise may have been lost in a crash). */
+export const RERAISE_AFTER_MS = 1000;
+
+/** What POST /api/input answers (202). */
+export type InputResult =
+  | { kind: 'answer'; promptId: string; instanceId: string }
+  | { kind: 'command'; command: string; instanceId?: string; ok: boolean }
+  | { kind: 'nomatch'; text: string };
+
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+/**
+ * Validates a typed line: not empty, at most 4 KiB, no control characters (tab allowed). Returns it right-trimmed.
+ *
+ * @example
+ * checkLine('look  ') // "look"
+ */
+export function checkLine(text: string): string {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_LINE_BYTES) {
+    throw new GameError('line_too_long', `The line is ${bytes} bytes; the limit is ${MAX_LINE_BYTES} bytes (4 KiB). Send shorter lines.`);
+  }
+  const bad = CONTROL.exec(text);
+  if (bad) {
+    const code = bad[0].charCodeAt(0).toString(16).padStart(4, '0');
+    throw new GameError('control_character', `The line contains the control character U+${code} at position ${bad.index}; send one line of printable text (tabs are fine).`);
+  }
+  const line = text.trimEnd();
+  if (line.trim() === '') throw new GameError('empty_line', 'The line is empty; type a command (try "help").');
+  return line;
+}
+
+/**
+ * Splits a line into a command key and its arguments.
+ *
+ * @example
+ * parseLine('remind 10 tea') // { key: 'remind', args: '10 tea' }
+ */
+export function parseLine(line: string): { key: string; args: string } {
+  const trimmed = line.trim();
+  const space = trimmed.search(/\s/);
+  return space < 0 ? { key: trimmed, args: '' } : { key: trimmed.slice(0, space), args: trimmed.slice(space).trim() };
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * Evennia's reply to a line no command matches, with "Maybe you meant" suggestions.
+ *
+ * @example
+ * noMatchReply('hepl') // 'Command \'hepl\' is not available. Maybe you meant "help"?'
+ */
+export function noMatchReply(line: string): string {
+  const typed = parseLine(line).key.toLowerCase();
+  const names = allCommands()
+    .filter((c) => !c.hidden)
+    .flatMap((c) => [c.key, ...c.aliases]);
+  const close = names
+    .map((name) => ({ name, d: distance(typed, name) }))
+    .filter(({ name, d }) => d <= Math.min(2, Math.floor(name.length / 2)))
+    .sort((a, b) => a.d - b.d || (a.name < b.name ? -1 : 1))
+    .slice(0, 3)
+    .map(({ name }) => `"${name}"`);
+  const base = `Command '${line}' is not available.`;
+  if (close.length === 0) return `${base} Type "help" for help.`;
+  const list = close.length === 1 ? close[0] : `${close.slice(0, -1).join(', ')} or ${close[close.length - 1]}`;
+  return `${base} Maybe you meant ${list}?`;
+}
+
+const LIVE = new Set(['Running', 'Pending', 'Suspended', 'ContinuedAsNew']);
+
+async function instanceIsLive(client: DurableClient, id: string): Promise<boolean> {
+  try {
+    return LIVE.has((await client.getStatus(id)).runtimeStatus);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Re-raises answers that were claimed but whose prompt is still open after RERAISE_AFTER_MS (the process may have
+ * died between the claim and the raise), and drops prompts whose instance is gone. Returns the open prompts.
+ *
+ * @example
+ * const open = await openPrompts(client, 'alice');
+ */
+export async function openPrompts(client: DurableClient, player: string, nowMs = Date.now()): Promise<Prompt[]> {
+  const prompts = await listPrompts(player);
+  await Promise.all(
+    prompts
+      .filter((p) => p.state === 'claimed' && nowMs - (p.claimedAt ?? 0) >= RERAISE_AFTER_MS)
+      .map(async (p) => {
+        if (!(await instanceIsLive(client, p.instanceId))) return closePrompt(player, p.promptId);
+        await client.raiseEvent(p.instanceId, answerEvent(p.promptId), { text: p.answer ?? '' }).catch(() => undefined);
+      }),
+  );
+  return prompts.filter((p) => p.state === 'open');
+}
+
+/**
+ * Handles one typed line of `player` (already authenticated).
+ *
+ * @example
+ * const result = await routeLine(client, 'alice', 'testdelay', (m) => context.log(m));
+ */
+export async function routeLine(client: DurableClient, player: string, text: string, log: (message: string) => void): Promise<InputResult> {
+  const line = checkLine(text);
+  for (const prompt of await openPrompts(client, player)) {
+    const claimed = await claimPrompt(prompt, line, Date.now());
+    if (!claimed) continue; // another line took it: try the next prompt, then commands
+    try {
+      if (!(await instanceIsLive(client, claimed.instanceId))) {
+        await closePrompt(player, claimed.promptId);
+        continue;
+      }
+      await client.raiseEvent(claimed.instanceId, answerEvent(claimed.promptId), { text: line });
+      return { kind: 'answer', promptId: claimed.promptId, instanceId: claimed.instanceId };
+    } catch (err) {
+      if (isNotFound(err)) {
+        await closePrompt(player, claimed.promptId);
+        continue;
+      }
+      await unclaimPrompt(claimed);
+      throw new GameError('answer_unavailable', `Your answer could not be delivered to the waiting command (${describeError(err).slice(0, 200)}); it was not accepted, send it again.`, { cause: err });
+    }
+  }
+
+  const { key, args } = parseLine(line);
+  const def = findCommand(key);
+  if (!def) {
+    await writeMessages({ source: `input.${randomUUID()}`, seq: 0 }, [{ player, text: noMatchReply(line) }]);
+    return { kind: 'nomatch', text: line };
+  }
+  if (typeof def.func !== 'function') {
+    const id = instanceId(player, 'cmd', randomUUID());
+    await client.startNew(fn.commandOrchestrator, { instanceId: id, input: { player, key: def.key, args } });
+    return { kind: 'command', command: def.key, instanceId: id, ok: true };
+  }
+  const cmd = new CommandContext({ key: def.key, args, player, runtime: new ClientRuntime(client) });
+  let ok = true;
+  try {
+    await def.func(cmd.caller, args, cmd);
+  } catch (err) {
+    ok = false;
+    const message = err instanceof Error ? err.message : describeError(err);
+    log(`command '${def.key}' of player ${player} failed: ${describeError(err)}`);
+    cmd.caller.msg(`An untrapped error occurred in '${def.key}': ${message}`);
+  }
+  await writeMessages({ source: `input.${randomUUID()}`, seq: 0 }, cmd.drain());
+  return { kind: 'command', command: def.key, ok };
+}

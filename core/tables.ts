@@ -1,0 +1,58 @@
+// Table clients for the game's own tables (Messages, Prompts, Players, Tasks) on AzureWebJobsStorage;
+// each table is created once per process on first use. Connection problems become GameError('storage_unavailable').
+import { TableClient, RestError } from '@azure/data-tables';
+import { GameError } from './errors';
+import { settings } from './settings';
+
+/** The tables the game owns. */
+export type TableName = 'Messages' | 'Prompts' | 'Players' | 'Tasks';
+
+const clients = new Map<string, Promise<TableClient>>();
+
+/**
+ * A ready TableClient for one of the game's tables (prefixed with GAME_TABLE_PREFIX).
+ *
+ * @example
+ * const prompts = await table('Prompts');
+ */
+export function table(name: TableName): Promise<TableClient> {
+  const connection = settings.storageConnection();
+  const fullName = `${settings.tablePrefix()}${name}`;
+  const key = `${connection}\u0000${fullName}`;
+  let ready = clients.get(key);
+  if (!ready) {
+    const client = TableClient.fromConnectionString(connection, fullName, {
+      // Azurite speaks plain http; real accounts use https and ignore this.
+      allowInsecureConnection: /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(connection),
+    });
+    ready = client.createTable().then(
+      () => client,
+      (err: unknown) => {
+        clients.delete(key);
+        throw storageError(err, `create table ${fullName}`);
+      },
+    );
+    clients.set(key, ready);
+  }
+  return ready;
+}
+
+/** The HTTP status of a storage error, if it has one. */
+export function statusOf(err: unknown): number | undefined {
+  return err instanceof RestError || (typeof err === 'object' && err !== null && 'statusCode' in err)
+    ? (err as { statusCode?: number }).statusCode
+    : undefined;
+}
+
+/**
+ * Wraps a storage failure as GameError('storage_unavailable') unless it already is a GameError.
+ *
+ * @example
+ * try { await client.getEntity(p, r) } catch (err) { throw storageError(err, 'read prompt') }
+ */
+export function storageError(err: unknown, doing: string): Error {
+  if (err instanceof GameError) return err;
+  const status = statusOf(err);
+  const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return new GameError('storage_unavailable', `Table storage failed to ${doing}${status ? ` (HTTP ${status})` : ''}: ${detail}`, { cause: err });
+}

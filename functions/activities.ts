@@ -1,0 +1,74 @@
+// Registers the activities: the driver's own (deliver, expirePrompt, startTask, taskControl) and one `cb_<name>`
+// per callback the game registered with callback().
+import './lib/app';
+import * as df from 'durable-functions';
+import { z } from 'zod';
+import { runCallback } from '../core/callbackRunner';
+import { ClientRuntime } from '../core/clientRuntime';
+import { GameError } from '../core/errors';
+import { CONTROL_EVENTS, fn } from '../core/names';
+import { writeMessages } from '../core/outbox';
+import { closePrompt, expirePrompt, openPrompt } from '../core/prompts';
+import { allCallbacks } from '../core/registry';
+import type { StepSpec, TaskStart } from '../core/steps';
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, activity: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new GameError('invalid_body', `${activity} got a malformed input: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  return result.data as z.infer<S>;
+}
+
+const deliverSchema = z.object({
+  batch: z.object({ source: z.string().min(1), seq: z.number().int().min(0) }),
+  messages: z.array(z.object({ player: z.string().min(1), text: z.string() })),
+  openPrompt: z
+    .object({ player: z.string(), promptId: z.string(), instanceId: z.string(), question: z.string(), openedAt: z.number(), timeoutAt: z.number().optional() })
+    .optional(),
+  closePrompts: z.array(z.object({ player: z.string(), promptId: z.string() })).optional(),
+});
+
+df.app.activity(fn.deliverActivity, {
+  handler: async (input: unknown) => {
+    const d = parse(deliverSchema, input, fn.deliverActivity);
+    // The prompt opens before its question becomes readable, so a fast answer always finds it.
+    if (d.openPrompt) await openPrompt(d.openPrompt);
+    await Promise.all([writeMessages(d.batch, d.messages), ...(d.closePrompts ?? []).map((p) => closePrompt(p.player, p.promptId))]);
+    return null;
+  },
+});
+
+df.app.activity(fn.expirePromptActivity, {
+  handler: async (input: unknown) => {
+    const p = parse(z.object({ player: z.string(), promptId: z.string() }), input, fn.expirePromptActivity);
+    return expirePrompt(p.player, p.promptId);
+  },
+});
+
+df.app.activity(fn.startTaskActivity, {
+  extraInputs: [df.input.durableClient()],
+  handler: async (input: unknown, context) => {
+    const p = parse(z.object({ id: z.string().min(1), task: z.looseObject({ kind: z.enum(['delay', 'async']), player: z.string() }) }), input, fn.startTaskActivity);
+    return new ClientRuntime(df.getClient(context)).start(p.task as unknown as TaskStart, p.id);
+  },
+});
+
+const controlSchema = z.union([
+  z.object({ kind: z.literal('control'), player: z.string(), id: z.string(), op: z.enum(CONTROL_EVENTS) }),
+  z.object({ kind: z.literal('info'), player: z.string(), id: z.string() }),
+  z.object({ kind: z.literal('list'), player: z.string() }),
+]);
+
+df.app.activity(fn.taskControlActivity, {
+  extraInputs: [df.input.durableClient()],
+  handler: async (input: unknown, context) => {
+    const spec = parse(controlSchema, input, fn.taskControlActivity) as StepSpec;
+    return new ClientRuntime(df.getClient(context)).run(spec);
+  },
+});
+
+for (const cb of allCallbacks()) {
+  df.app.activity(cb.activity, {
+    extraInputs: [df.input.durableClient()],
+    handler: (input: unknown, context) => runCallback(cb.name, input, df.getClient(context), (m) => context.log(m)),
+  });
+}

@@ -1,0 +1,8 @@
+// Loads the game and checks the settings once, before any function is registered: every functions/*.ts entry
+// imports this first. On Azure a missing GAME_TOKEN_SECRET stops the app here with a clear message.
+import '../../game';
+import { sealRegistry } from '../../core/registry';
+import { tokenSecret } from '../../core/settings';
+
+tokenSecret((message) => console.warn(`[evennia-durable] ${message}`));
+sealRegistry();

@@ -1,0 +1,157 @@
+// Extra commands for the end-to-end tests and the benchmark, registered only when GAME_DEV_COMMANDS=1: prompts with
+// timeouts, return values, bad yields, handles inside interactive(), runAsync failure paths, and two loop forms.
+import { again, ask, callback, command, delay, interactive, loop, runAsync, sleep, stop, type CallbackError, type Json } from '../core';
+import { settings } from '../core/settings';
+
+// Attempts per task for `flaky`. Test scaffolding only: a real game keeps such state in storage, since attempts may
+// run on different instances.
+const attempts = new Map<string, number>();
+
+export function registerDevCommands(): void {
+  const echoBack = callback('devEcho', (ctx, text: string) => {
+    ctx.caller.msg(`echo: ${text}`);
+    return text;
+  });
+  const flakyFn = callback('devFlaky', (ctx, failures: number) => {
+    const n = (attempts.get(ctx.taskId) ?? 0) + 1;
+    attempts.set(ctx.taskId, n);
+    ctx.caller.msg(`attempt ${n}`);
+    if (n <= failures) throw new Error(`attempt ${n} failed`);
+    return n;
+  });
+  const boom = callback('devBoom', () => {
+    throw new Error('boom');
+  });
+  const shout = callback('devShout', (ctx, r: Json, kw: { prefix?: string }) => ctx.caller.msg(`${kw.prefix ?? ''}${String(r)}`));
+  const failingReturn = callback('devFailingReturn', () => {
+    throw new Error('atReturn broke');
+  });
+  const reportErr = callback('devReportErr', (ctx, e: CallbackError, kw: { tag?: string }) => ctx.caller.msg(`errback${kw.tag ? ` [${kw.tag}]` : ''}: ${e.message}`));
+
+  command('echo', (caller, args) => caller.msg(args), { help: 'echo <text>: says it back.' });
+  command('crash', () => {
+    throw new Error('the command crashed');
+  }, { hidden: true });
+
+  command(
+    'greet',
+    interactive(function* (caller, args) {
+      const timeout = args ? Number(args) : undefined;
+      const name = yield* ask('What is your name?', timeout !== undefined ? { timeout } : {});
+      if (name === null) {
+        caller.msg('Too slow.');
+        return null;
+      }
+      caller.msg(`Hello, ${name}!`);
+      return name;
+    }),
+    { help: 'greet [timeout]: asks your name.' },
+  );
+
+  command(
+    'twoq',
+    interactive(function* (caller) {
+      const first: string = yield 'First?';
+      const second: string = yield 'Second?';
+      caller.msg(`You said ${first} then ${second}.`);
+      return { first, second };
+    }),
+  );
+
+  command(
+    'ret',
+    interactive(function* (_caller, args) {
+      yield 1;
+      return { echoed: args, n: 42 };
+    }),
+  );
+
+  command(
+    'badyield',
+    interactive(function* (caller, args) {
+      const bad: Record<string, unknown> = { object: { a: 1 }, true: true, null: null, nan: NaN, negative: -1, function: () => 1, undefined };
+      try {
+        yield bad[args] ?? { kind: args };
+      } catch (err) {
+        if (args === 'caught') {
+          caller.msg(`caught: ${(err as Error).message.slice(0, 40)}`);
+          return 'recovered';
+        }
+        throw err;
+      }
+      return 'unreachable';
+    }),
+  );
+
+  command(
+    'dftimer',
+    interactive(function* (caller, _args, cmd) {
+      const ctx = cmd.df;
+      if (!ctx) return null;
+      yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + 3000));
+      caller.msg('Durable timer fired.');
+      const echoed: unknown = yield* sleep(1);
+      return echoed ?? 'slept';
+    }),
+  );
+
+  command(
+    'ihandles',
+    interactive(function* (caller, _args, cmd) {
+      const task = yield* delay(cmd, 30, echoBack, ['from ihandles']);
+      caller.msg(`exists=${String(yield* task.exists())} active=${String(yield* task.active())}`);
+      yield* task.pause();
+      yield 10;
+      caller.msg(`paused remaining=${String(yield* task.remaining())} active=${String(yield* task.active())}`);
+      yield* task.unpause();
+      yield* task.doTask();
+      yield 1;
+      caller.msg(`after fire exists=${String(yield* task.exists())}`);
+      return task.id;
+    }),
+  );
+
+  command('notjson', async (_caller, _args, cmd) => {
+    await delay(cmd, 5, echoBack, [new Date(0) as unknown as string]);
+  });
+  command('nocallback', async (_caller, _args, cmd) => {
+    await delay(cmd, 5, 'noSuchCallback', []);
+  });
+
+  command('asyncretry', async (caller, args, cmd) => {
+    const task = await runAsync(cmd, flakyFn, [Number(args || 2)], { atReturn: shout, atReturnKwargs: { prefix: 'done after ' }, atErr: reportErr, retry: { attempts: 3, firstDelay: 2, backoff: 2 } });
+    caller.msg(`started ${task.id}`);
+  });
+  command('asyncreturnfail', async (_caller, _args, cmd) => {
+    await runAsync(cmd, echoBack, ['x'], { atReturn: failingReturn, atErr: reportErr, atErrKwargs: { tag: 'atReturn' } });
+  });
+  command('asyncnoerr', async (caller, _args, cmd) => {
+    const task = await runAsync(cmd, boom, []);
+    caller.msg(`started ${task.id}`);
+  });
+
+  // The same counting loop in both forms, for the step-latency benchmark: answer anything to go on, "stop" to end.
+  command(
+    'count',
+    interactive(function* () {
+      for (let n = 1; ; n++) {
+        const answer: string = yield `Round ${n}?`;
+        if (answer === 'stop') return n;
+      }
+    }),
+    { help: 'count: a plain interactive loop (history grows every round).' },
+  );
+  command(
+    'countloop',
+    loop({
+      start: () => ({ n: 1 }),
+      *round(_caller, state) {
+        const answer: string = yield `Round ${state.n}?`;
+        return answer === 'stop' ? stop(state.n) : again({ n: state.n + 1 });
+      },
+    }),
+    { help: 'countloop: count as a bounded loop (continue-as-new every round).' },
+  );
+}
+
+if (settings.devCommands()) registerDevCommands();

@@ -1,0 +1,93 @@
+// The `runAsync` orchestrator: runs a registered function as an activity (optionally with retries and backoff),
+// then atReturn with its result, or atErr with the error (also atReturn's, as in Evennia); without atErr a default
+// errback logs with context, tells the player and fails the instance. Deterministic code only.
+import * as df from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { z } from 'zod';
+import { callbackErrorOf, type CallbackError } from '../core/callbackRunner';
+import { toMillis } from '../core/duration';
+import { GameError } from '../core/errors';
+import { CALLBACK_ACTIVITY_PREFIX, fn } from '../core/names';
+import type { DeliverInput } from '../core/driver';
+
+const kwargs = z.record(z.string(), z.unknown());
+
+/** Input of a `runAsync` instance (a TaskStart of kind 'async'). */
+export const runAsyncInputSchema = z.object({
+  kind: z.literal('async'),
+  player: z.string().min(1),
+  command: z.string(),
+  fn: z.string().min(1),
+  args: z.array(z.unknown()),
+  atReturn: z.string().optional(),
+  atReturnKwargs: kwargs.optional(),
+  atErr: z.string().optional(),
+  atErrKwargs: kwargs.optional(),
+  retry: z
+    .object({
+      attempts: z.number().int().min(1),
+      firstDelay: z.union([z.number(), z.string()]),
+      backoff: z.number().optional(),
+      maxDelay: z.union([z.number(), z.string()]).optional(),
+    })
+    .optional(),
+});
+
+/**
+ * The orchestrator function registered as `runAsync`. Output: `{state:'completed', result}` or, when atErr
+ * handled a failure, `{state:'failed', error}`.
+ *
+ * @example
+ * df.app.orchestration('runAsync', runAsyncOrchestrator);
+ */
+export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
+  const ctx = context.df;
+  const parsed = runAsyncInputSchema.safeParse(ctx.getInput());
+  if (!parsed.success) throw new GameError('invalid_body', `runAsync orchestration input is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  const input = parsed.data;
+  const call = (name: string, step: string, args: unknown[]) => ({ name: `${CALLBACK_ACTIVITY_PREFIX}${name}`, input: { player: input.player, command: input.command, taskId: ctx.instanceId, batch: `${ctx.instanceId}.${step}`, args } });
+
+  function* fail(err: unknown, stage: string): Generator<Task, unknown, unknown> {
+    const error: CallbackError = callbackErrorOf(err);
+    if (input.atErr) {
+      ctx.setCustomStatus({ state: 'failed', fn: input.fn });
+      const c = call(input.atErr, 'atErr', [error, input.atErrKwargs ?? {}]);
+      yield ctx.callActivity(c.name, c.input);
+      return { state: 'failed', error: error.message };
+    }
+    // The default errback: Evennia's logs silently; we log with context, tell the player and fail the instance.
+    if (!ctx.isReplaying) context.error(`runAsync ${ctx.instanceId}: function '${input.fn}' (${stage}) for player ${input.player} failed: ${error.message}`);
+    const notice: DeliverInput = {
+      batch: { source: `${ctx.instanceId}.error`, seq: 0 },
+      messages: [{ player: input.player, text: `Background task '${input.fn}' failed: ${error.message}` }],
+    };
+    yield ctx.callActivityWithRetry(fn.deliverActivity, new df.RetryOptions(500, 5), notice);
+    throw new GameError('callback_failed', `runAsync function '${input.fn}' (${stage}) for player ${input.player} failed: ${error.message}`);
+  }
+
+  ctx.setCustomStatus({ state: 'running', fn: input.fn });
+  let result: unknown;
+  try {
+    const c = call(input.fn, 'fn', input.args);
+    if (input.retry) {
+      const retry = new df.RetryOptions(Math.max(1, toMillis(input.retry.firstDelay)), input.retry.attempts);
+      retry.backoffCoefficient = input.retry.backoff ?? 2;
+      retry.maxRetryIntervalInMilliseconds = input.retry.maxDelay !== undefined ? toMillis(input.retry.maxDelay) : 3_600_000;
+      result = yield ctx.callActivityWithRetry(c.name, retry, c.input);
+    } else {
+      result = yield ctx.callActivity(c.name, c.input);
+    }
+  } catch (err) {
+    return yield* fail(err, 'fn');
+  }
+  if (input.atReturn) {
+    try {
+      const c = call(input.atReturn, 'atReturn', [result ?? null, input.atReturnKwargs ?? {}]);
+      yield ctx.callActivity(c.name, c.input);
+    } catch (err) {
+      return yield* fail(err, 'atReturn');
+    }
+  }
+  ctx.setCustomStatus({ state: 'completed', fn: input.fn });
+  return { state: 'completed', result: result ?? null };
+}
