@@ -4,10 +4,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { Host } from './host';
+import { RunningAzurite, startAzurite } from './azurite';
 import { messageOf } from './errors';
 
 const HELP = `Usage: devhost [appDir] [options]
@@ -110,31 +109,16 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 /** Start Azurite on its default ports with data under <appDir>/.azurite, unless one already answers. */
-async function startAzurite(appDir: string, say: (s: string) => void): Promise<ChildProcess | undefined> {
+async function startLocalAzurite(appDir: string, say: (s: string) => void): Promise<RunningAzurite | undefined> {
   if (await portOpen(10002)) {
     say('Azurite is already running on 127.0.0.1:10002; using it.');
     return undefined;
   }
-  let entry: string;
-  try {
-    const req = createRequire(path.join(appDir, 'package.json'));
-    entry = path.join(path.dirname(req.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
-  } catch {
-    throw new Error("Azurite is not installed: run 'npm install' (it is a devDependency), or set AzureWebJobsStorage to a storage account.");
-  }
   const location = path.join(appDir, '.azurite');
   fs.mkdirSync(location, { recursive: true });
-  const child = spawn(process.execPath, [entry, '--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--location', location], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 200; i++) {
-    if (await portOpen(10002)) {
-      say(`Azurite started (data in ${path.relative(process.cwd(), location) || location}).`);
-      return child;
-    }
-    if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode} before it was ready.`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('Azurite did not start listening on 127.0.0.1:10002 within 20 s.');
+  const azurite = await startAzurite({ location, ports: { blob: 10000, queue: 10001, table: 10002 }, resolveFrom: appDir });
+  say(`Azurite started (data in ${path.relative(process.cwd(), location) || location}).`);
+  return azurite;
 }
 
 async function main(): Promise<void> {
@@ -143,17 +127,15 @@ async function main(): Promise<void> {
     if (!args.quiet) process.stdout.write(`${s}\n`);
   };
   loadLocalSettings(args.appDir, say);
-  let azurite: ChildProcess | undefined;
+  let azurite: RunningAzurite | undefined;
   if (args.storage === 'table') {
     const conn = process.env.AzureWebJobsStorage;
     if (!conn || /UseDevelopmentStorage=true/i.test(conn)) {
       process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
-      if (args.azurite) azurite = await startAzurite(args.appDir, say);
+      if (args.azurite) azurite = await startLocalAzurite(args.appDir, say);
     }
   }
-  const stopAzurite = () => {
-    if (azurite && azurite.exitCode === null) azurite.kill('SIGTERM');
-  };
+  const stopAzurite = () => azurite?.stop();
   let host: Host;
   try {
     host = await Host.start({
@@ -175,7 +157,7 @@ async function main(): Promise<void> {
       },
     });
   } catch (err) {
-    stopAzurite();
+    await stopAzurite();
     process.stderr.write(`devhost: ${messageOf(err)}\n`);
     process.exit(1);
   }
@@ -189,7 +171,7 @@ async function main(): Promise<void> {
     stopping = true;
     say(`\n${signal}: stopping...`);
     await host.close().catch(() => undefined);
-    stopAzurite();
+    await stopAzurite();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

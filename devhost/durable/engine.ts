@@ -144,7 +144,8 @@ export class Engine {
     if (!fn) throw new HostError('UnknownFunction', `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     validateInstanceId(id);
-    const existing = this.live.get(id)?.meta ?? (await this.o.store.getMeta(id));
+    // A generated id is new by construction: no need to look it up.
+    const existing = instanceId === undefined ? undefined : (this.live.get(id)?.meta ?? (await this.o.store.getMeta(id)));
     if (existing && !isTerminal(existing.status)) {
       throw new HostError('Conflict', `An instance with ID '${id}' already exists and is ${existing.status}. Wait for it to finish, terminate it, or start with another id.`);
     }

@@ -5,6 +5,9 @@ import { matchesQuery } from './query';
 
 interface Entry {
   meta: string;
+  /** Unparsed copies of the fields list() filters on, so a filter does not parse every meta. */
+  status: InstanceMeta['status'];
+  createdTime: string;
   history: string[];
   inbox: Map<string, string>;
 }
@@ -42,9 +45,9 @@ export class MemoryStore implements Store {
 
   async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
     const out: InstanceMeta[] = [];
-    for (const e of this.entries.values()) {
-      const meta = JSON.parse(e.meta) as InstanceMeta;
-      if (matchesQuery(meta, query)) out.push(meta);
+    for (const [instanceId, e] of this.entries) {
+      const head = { instanceId, status: e.status, createdTime: e.createdTime } as InstanceMeta;
+      if (matchesQuery(head, query)) out.push(JSON.parse(e.meta) as InstanceMeta);
     }
     return out;
   }
@@ -60,6 +63,7 @@ export class MemoryStore implements Store {
     if (!e) return; // purged meanwhile
     if (commit.dropExecution !== undefined) e.history = [];
     e.meta = JSON.stringify(commit.meta);
+    e.status = commit.meta.status;
     for (const ev of commit.append) e.history.push(JSON.stringify(ev));
     for (const id of commit.consumed) e.inbox.delete(id);
   }
@@ -72,5 +76,5 @@ export class MemoryStore implements Store {
 }
 
 function fresh(meta: InstanceMeta, first: InboxMessage): Entry {
-  return { meta: JSON.stringify(meta), history: [], inbox: new Map([[first.id, JSON.stringify(first)]]) };
+  return { meta: JSON.stringify(meta), status: meta.status, createdTime: meta.createdTime, history: [], inbox: new Map([[first.id, JSON.stringify(first)]]) };
 }

@@ -1,0 +1,136 @@
+// Benchmark scenarios of the devhost, each run in a fresh process by bench/run.ts:
+//   throughput: "5 sequential activities" orchestrations started over HTTP until all complete
+//   timers:     10,000 pending timers (RSS while pending, lateness of each fire)
+import { spawn, ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Host } from '../devhost';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const BENCH_APP = path.join(ROOT, 'bench/app');
+const CLI = path.join(ROOT, 'dist/devhost/cli.js');
+const MGMT = '/runtime/webhooks/durabletask';
+
+export interface ThroughputResult {
+  orchestrations: number;
+  seconds: number;
+  perSecond: number;
+}
+
+export interface TimerResult {
+  timers: number;
+  rssMb: number;
+  lateP50: number;
+  lateP99: number;
+  lateMax: number;
+}
+
+/** Percentile (0..100) of numbers. */
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+async function waitListening(base: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`devhost exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/admin/host/status`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('devhost did not start');
+}
+
+/**
+ * Start `n` fiveSteps orchestrations through the app's HTTP starter (a separate devhost process, as a
+ * player's client would reach it), `concurrency` requests at a time, and time until all completed.
+ */
+export async function throughput(storage: 'memory' | 'table', n: number, concurrency: number, env: Record<string, string>): Promise<ThroughputResult> {
+  const port = 18000 + Math.floor(Math.random() * 2000);
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [CLI, BENCH_APP, '--port', String(port), '--storage', storage, '--task-hub', `Bench${Date.now()}`, '--quiet'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitListening(base, child);
+    const startOne = async () => {
+      const res = await fetch(`${base}/api/five`, { method: 'POST' });
+      if (res.status !== 202) throw new Error(`start answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const open = async () => {
+      const res = await fetch(`${base}${MGMT}/instances/?runtimeStatus=Pending,Running&top=1`);
+      return ((await res.json()) as unknown[]).length;
+    };
+    // Warm up the JIT and connections.
+    await Promise.all(Array.from({ length: 20 }, startOne));
+    while ((await open()) > 0) await new Promise((r) => setTimeout(r, 20));
+
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) {
+          next++;
+          await startOne();
+        }
+      }),
+    );
+    while ((await open()) > 0) await new Promise((r) => setTimeout(r, 10));
+    const seconds = (performance.now() - t0) / 1000;
+    return { orchestrations: n, seconds, perSecond: n / seconds };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/**
+ * Hold `n` timers in one host (memory store, real clock), due `leadMs` after the last was created and
+ * spread over `spreadMs`; measure RSS while all are pending and how late each fired.
+ */
+export async function timers(n: number, leadMs: number, spreadMs: number): Promise<TimerResult> {
+  const host = await Host.start({ appDir: BENCH_APP, port: 0, storage: 'memory', clock: 'real', taskHub: `Timers${Date.now()}` });
+  try {
+    const ids: string[] = [];
+    const createdBy = Date.now() + 15_000; // every instance is started well before the first fire
+    for (let i = 0; i < n; i++) {
+      const fireAt = new Date(createdBy + leadMs + Math.floor((i * spreadMs) / n)).toISOString();
+      ids.push(await host.engine.start('lateTimer', `t${i}`, JSON.stringify({ fireAt })));
+    }
+    await host.idle();
+    if (Date.now() > createdBy) throw new Error('starting the timers took longer than the lead time');
+    global.gc?.();
+    const rssMb = process.memoryUsage().rss / 1024 / 1024;
+    if (host.engine.pendingTimers !== n) throw new Error(`expected ${n} pending timers, found ${host.engine.pendingTimers}`);
+    // Poll only the timer count while timers fire (listing instances would itself delay them).
+    while (host.engine.pendingTimers > 0) await new Promise((r) => setTimeout(r, 200));
+    await host.idle();
+    const done = await host.engine.listMetas({ runtimeStatus: ['Completed'] });
+    if (done.length !== n) throw new Error(`${done.length} of ${n} timer orchestrations completed`);
+    const late = done.map((m) => Number(JSON.parse(m.output ?? '0')));
+    return { timers: n, rssMb, lateP50: percentile(late, 50), lateP99: percentile(late, 99), lateMax: Math.max(...late) };
+  } finally {
+    await host.close();
+  }
+}
+
+// Child-process entry: `node devhost-scenarios.js <scenario> <json args>` prints one JSON line.
+if (require.main === module) {
+  const [scenario, argText] = process.argv.slice(2);
+  const args = JSON.parse(argText ?? '{}') as Record<string, never>;
+  const run = scenario === 'timers' ? timers(args.n, args.leadMs, args.spreadMs) : throughput(args.storage, args.n, args.concurrency, args.env ?? {});
+  run.then(
+    (r) => {
+      process.stdout.write(JSON.stringify(r) + '\n');
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
