@@ -44,12 +44,27 @@ export interface TableStoreOptions {
   onCleanupError?: (err: Error) => void;
 }
 
-/** Thrown when one write would exceed what an Azure Table entity can hold. */
-export class StoreLimitError extends Error {
-  readonly code = 'PayloadTooLarge';
-  constructor(message: string) {
+/** Stable codes of TableStore's own errors. */
+export type TableStoreErrorCode =
+  /** One write would exceed what an Azure Table entity holds (1 MiB; the store stops at 900 KB). */
+  | 'PayloadTooLarge'
+  /** A commit met a history row it did not expect: another writer, or a view older than the stored one. Nothing was written. */
+  | 'StaleWrite'
+  /** A value that must become a table key contains '/', '\\', '#', '?' or a control character, or is empty. */
+  | 'InvalidKey'
+  /** A task hub name or connection string the store cannot use. */
+  | 'InvalidConfig'
+  /** A purge kept meeting new rows and gave up. */
+  | 'PurgeContention';
+
+/**
+ * An error of the table store, with a stable `code` (match on `code`, not `instanceof`).
+ * @example if ((err as { code?: string }).code === 'PayloadTooLarge') return fail(413, err.message);
+ */
+export class TableStoreError extends Error {
+  constructor(readonly code: TableStoreErrorCode, message: string) {
     super(message);
-    this.name = 'StoreLimitError';
+    this.name = 'TableStoreError';
   }
 }
 
@@ -82,7 +97,8 @@ export class TableStore implements Store {
 
   constructor(options: TableStoreOptions) {
     if (!TASK_HUB.test(options.taskHub)) {
-      throw new Error(
+      throw new TableStoreError(
+        'InvalidConfig',
         `Invalid task hub name '${options.taskHub}': use 3 to 45 letters and digits, starting with a letter ` +
           `(it becomes part of the Azure table name '<taskHub>Instances', which allows no other characters).`,
       );
@@ -128,6 +144,7 @@ export class TableStore implements Store {
   }
 
   async load(instanceId: string): Promise<StoredInstance | undefined> {
+    if (!isKey(instanceId)) return undefined;
     const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
     const m = rows.find((r) => r.rowKey === META_ROW);
     if (!m) {
@@ -145,16 +162,21 @@ export class TableStore implements Store {
       .filter((r) => !tomb.has(r.rowKey!.slice(INBOX.length)))
       .map((r) => JSON.parse(readChunks(r, 'd')) as InboxMessage)
       .sort((a, b) => compare(a.id, b.id));
-    const last = hRows.at(-1);
-    this.cursors.set(instanceId, {
-      executionId: meta.executionId,
-      nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
-      tombstones: present.filter((p) => tomb.has(p)),
-    });
+    // Only a store without a cursor (after a restart) takes it from a load: this store's own writes move
+    // it, and a load that read before a commit but finished after it (the history API) must not rewind it.
+    if (!this.cursors.has(instanceId)) {
+      const last = hRows.at(-1);
+      this.cursors.set(instanceId, {
+        executionId: meta.executionId,
+        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
+        tombstones: present.filter((p) => tomb.has(p)),
+      });
+    }
     return { meta, history, inbox };
   }
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
+    if (!isKey(instanceId)) return undefined;
     try {
       const m = await this.client.getEntity<Record<string, unknown>>(instanceId, META_ROW);
       return JSON.parse(readChunks(m, 'd')) as InstanceMeta;
@@ -174,7 +196,7 @@ export class TableStore implements Store {
       clauses.push(`(${query.runtimeStatus.map((s) => odata`status eq ${s}`).join(' or ')})`);
     }
     const p = query.instanceIdPrefix;
-    if (p && isAscii(p) && p.charCodeAt(p.length - 1) < 0x7f) {
+    if (p && isAscii(p) && p.charCodeAt(p.length - 1) < 0x7e) {
       const end = p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
       clauses.push(odata`PartitionKey ge ${p} and PartitionKey lt ${end}`);
     }
@@ -188,6 +210,7 @@ export class TableStore implements Store {
    * a missing instance are dropped, as the extension does.
    */
   async enqueue(instanceId: string, message: InboxMessage): Promise<void> {
+    if (!isKey(instanceId)) return;
     const i = inboxEntity(instanceId, message);
     checkSize(instanceId, 'message', [i]);
     try {
@@ -210,12 +233,11 @@ export class TableStore implements Store {
    */
   async commit(instanceId: string, commit: Commit): Promise<void> {
     const id = instanceId;
+    if (!isKey(id)) return;
     const exec = checkKey(commit.meta.executionId, 'execution id');
-    let cur = this.cursors.get(id);
-    if (!cur) {
-      if (!(await this.load(id))) return; // purged meanwhile
-      cur = this.cursors.get(id)!;
-    }
+    if (!this.cursors.has(id)) await this.load(id); // after a restart: the rows tell where history ends
+    const cur = this.cursors.get(id);
+    if (!cur) return; // purged meanwhile
     const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
     const h = commit.append.length > 0 ? historyEntity(id, exec, nextSeq, commit.append) : undefined;
     const consumed = [...new Set(commit.consumed)];
@@ -245,9 +267,10 @@ export class TableStore implements Store {
           continue;
         }
         if (f?.status === 409 && h && f.index === 1) {
-          if (await this.landed(id, m)) break; // a retried request whose first attempt went through
+          if (await this.landed(id, m, h)) break; // a retried request whose first attempt went through
           this.cursors.delete(id);
-          throw new Error(
+          throw new TableStoreError(
+            'StaleWrite',
             `Instance '${id}': history row '${h.rowKey}' already exists, so another writer appended to this instance ` +
               `or this store's view of it is stale. Nothing was written; load the instance again before committing.`,
           );
@@ -261,7 +284,7 @@ export class TableStore implements Store {
   }
 
   async purge(instanceId: string): Promise<boolean> {
-    return this.deletePartition(instanceId);
+    return isKey(instanceId) ? this.deletePartition(instanceId) : false;
   }
 
   async close(): Promise<void> {
@@ -308,7 +331,7 @@ export class TableStore implements Store {
       if (!left.includes(META_ROW)) await this.deleteRows(id, left); // (a meta row means someone created the id again)
       return true;
     }
-    throw new Error(`Instance '${id}': could not purge, its rows kept changing during 5 attempts. Try again.`);
+    throw new TableStoreError('PurgeContention', `Instance '${id}': could not purge, its rows kept changing during 5 attempts. Try again.`);
   }
 
   /** Deletes rows in transactions of 100, tolerating rows that are already gone. */
@@ -330,15 +353,18 @@ export class TableStore implements Store {
     }
   }
 
-  /** True when the meta row holds exactly `m`'s meta: a retried request found its own first attempt. */
-  private async landed(id: string, m: Entity): Promise<boolean> {
-    try {
-      const stored = await this.client.getEntity<Record<string, unknown>>(id, META_ROW);
-      return readChunks(stored, 'd') === readChunks(m, 'd');
-    } catch (err) {
-      if (statusOf(err) === 404) return false;
-      throw err;
+  /** True when the stored rows hold exactly what `rows` would write: a retried request found its own first attempt. */
+  private async landed(id: string, ...rows: Entity[]): Promise<boolean> {
+    for (const row of rows) {
+      try {
+        const stored = await this.client.getEntity<Record<string, unknown>>(id, row.rowKey);
+        if (readChunks(stored, 'd') !== readChunks(row, 'd')) return false;
+      } catch (err) {
+        if (statusOf(err) === 404) return false;
+        throw err;
+      }
     }
+    return true;
   }
 
   private async nextSeqOf(id: string, executionId: string): Promise<number> {
@@ -370,7 +396,7 @@ export class TableStore implements Store {
 export function resolveConnectionString(connectionString: string): string {
   const parts = parseConnectionString(connectionString);
   if (parts.size === 0) {
-    throw new Error('The storage connection string (AzureWebJobsStorage) is empty. Set it to UseDevelopmentStorage=true for Azurite, or to a storage account connection string.');
+    throw new TableStoreError('InvalidConfig', 'The storage connection string (AzureWebJobsStorage) is empty. Set it to UseDevelopmentStorage=true for Azurite, or to a storage account connection string.');
   }
   return parts.get('usedevelopmentstorage')?.toLowerCase() === 'true' ? DEV_CONNECTION_STRING : connectionString;
 }
@@ -390,10 +416,14 @@ function isHttp(conn: string): boolean {
   return endpoint ? endpoint.toLowerCase().startsWith('http:') : parts.get('defaultendpointsprotocol')?.toLowerCase() === 'http';
 }
 
+/** True when `value` can be a PartitionKey/RowKey. An id that cannot was never stored: reads treat it as absent. */
+function isKey(value: string): boolean {
+  return value.length > 0 && !BAD_KEY_CHAR.test(value);
+}
+
 function checkKey(value: string, what: string): string {
-  const bad = BAD_KEY_CHAR.exec(value);
-  if (value.length === 0 || bad) {
-    throw new Error(`The ${what} '${value}' cannot be a table key: it must be non-empty without '/', '\\', '#', '?' or control characters.`);
+  if (!isKey(value)) {
+    throw new TableStoreError('InvalidKey', `The ${what} '${value}' cannot be a table key: it must be non-empty without '/', '\\', '#', '?' or control characters.`);
   }
   return value;
 }
@@ -459,7 +489,8 @@ function entityBytes(e: Entity): number {
 function checkSize(id: string, what: string, entities: Entity[]): void {
   const bytes = entities.reduce((n, e) => n + entityBytes(e), 0);
   if (bytes > MAX_WRITE_BYTES) {
-    throw new StoreLimitError(
+    throw new TableStoreError(
+      'PayloadTooLarge',
       `Instance '${id}': this ${what} would write ${Math.ceil(bytes / 1024)} KB to table storage; the limit is ` +
         `${MAX_WRITE_BYTES / 1024} KB (an Azure Table entity holds at most 1 MiB, strings counted as UTF-16). ` +
         `Make the orchestration's input, output, custom status or event payloads smaller, e.g. keep large data in blob storage and pass its name.`,

@@ -1,0 +1,136 @@
+// A private Azurite (blob, queue and table; in memory; ports chosen by the OS) for tests and benchmarks,
+// plus `azuriteConnectionString()`, which tests call to reach the one the global setup started.
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Azurite's well-known development account. */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface RunningAzurite {
+  /** Full connection string with explicit Blob/Queue/Table endpoints (the form `AzureWebJobsStorage` takes). */
+  connectionString: string;
+  ports: { blob: number; queue: number; table: number };
+  /** Stops the process (all data is gone: it runs in memory). */
+  stop(): Promise<void>;
+}
+
+const SERVICES = ['Blob', 'Queue', 'Table'] as const;
+type Service = (typeof SERVICES)[number];
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at https?:\/\/[^:\s]+:(\d+)/g;
+
+/**
+ * Starts Azurite as a child process. Ports are picked by the OS (port 0), so they never clash with a
+ * developer's Azurite on 10000-10002 or with a parallel run; Azurite prints the ports it got.
+ * @example
+ * const azurite = await startAzurite();
+ * const store = new TableStore({ connectionString: azurite.connectionString, taskHub: 'BenchHub' });
+ * // ...
+ * await azurite.stop();
+ */
+export async function startAzurite(options: { startTimeoutMs?: number } = {}): Promise<RunningAzurite> {
+  const script = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  const args = ['--silent', '--inMemoryPersistence', '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'];
+  // cwd: Azurite writes nothing in memory mode, but keep any stray file out of the repository.
+  const child = spawn(process.execPath, [script, ...args], { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  try {
+    const ports = await waitForPorts(child, options.startTimeoutMs ?? 30_000);
+    await Promise.all(SERVICES.map((s) => waitForConnect(ports[s])));
+    const endpoint = (port: number): string => `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+    return {
+      connectionString:
+        `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+        `BlobEndpoint=${endpoint(ports.Blob)};QueueEndpoint=${endpoint(ports.Queue)};TableEndpoint=${endpoint(ports.Table)};`,
+      ports: { blob: ports.Blob, queue: ports.Queue, table: ports.Table },
+      stop: async () => {
+        process.removeListener('exit', killOnExit);
+        await stopChild(child);
+      },
+    };
+  } catch (err) {
+    process.removeListener('exit', killOnExit);
+    await stopChild(child);
+    throw err;
+  }
+}
+
+/**
+ * The connection string of the Azurite that test/support/global-setup.ts started for this run.
+ * @example const store = new TableStore({ connectionString: azuriteConnectionString(), taskHub: 'T1' });
+ */
+export function azuriteConnectionString(): string {
+  const cs = process.env.AzureWebJobsStorage;
+  if (!cs) {
+    throw new Error(
+      'No Azurite for this test run: AzureWebJobsStorage is not set. Run the tests with vitest (vitest.config.ts ' +
+        'names test/support/global-setup.ts as globalSetup), or start one yourself with startAzurite().',
+    );
+  }
+  return cs;
+}
+
+function waitForPorts(child: ChildProcess, timeoutMs: number): Promise<Record<Service, number>> {
+  return new Promise((resolve, reject) => {
+    const ports: Partial<Record<Service, number>> = {};
+    let output = '';
+    const fail = (why: string): void => {
+      cleanup();
+      reject(new Error(`Azurite did not start: ${why}. Its output:\n${output.trim() || '(none)'}`));
+    };
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      for (const m of output.matchAll(LISTENING)) ports[m[1] as Service] = Number(m[2]);
+      if (SERVICES.every((s) => ports[s] !== undefined)) {
+        cleanup();
+        resolve(ports as Record<Service, number>);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null): void => fail(`it exited (code ${code}, signal ${signal})`);
+    const onError = (err: Error): void => fail(err.message);
+    const timer = setTimeout(() => fail(`no "successfully listening" line for every service within ${timeoutMs} ms`), timeoutMs);
+    function cleanup(): void {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      // Keep draining the pipes so Azurite never blocks on a full one.
+      child.stdout?.resume();
+      child.stderr?.resume();
+    }
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+/** Resolves once a TCP connection to the port succeeds (retrying for up to ~5 s). */
+async function waitForConnect(port: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (attempt >= 50) throw new Error(`Azurite reported port ${port} but does not accept connections on it.`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 3 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
