@@ -46,9 +46,9 @@ class CallbackCommandContext extends CommandContext implements CallbackContext {
  *
  * @example
  * df.app.activity('cb_remind', { extraInputs: [df.input.durableClient()],
- *   handler: (input, context) => runCallback('remind', input, df.getClient(context), (m) => context.log(m)) });
+ *   handler: (input, context) => runCallback('remind', input, () => df.getClient(context), (m) => context.log(m)) });
  */
-export async function runCallback(name: string, rawInput: unknown, client: DurableClient, log: (message: string) => void): Promise<Json> {
+export async function runCallback(name: string, rawInput: unknown, client: DurableClient | (() => DurableClient), log: (message: string) => void): Promise<Json> {
   const parsed = callbackInputSchema.safeParse(rawInput);
   if (!parsed.success) throw new GameError('invalid_body', `Callback '${name}' got a malformed input: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
   const input = parsed.data;

@@ -39,10 +39,21 @@ interface Outcome {
 export class ClientRuntime implements Runtime {
   readonly where = 'client' as const;
 
+  private readonly getClient: () => DurableClient;
+  private cached: DurableClient | undefined;
+
+  /** `client` may be a factory, so code paths that never touch a task never need the binding. */
   constructor(
-    private readonly client: DurableClient,
+    client: DurableClient | (() => DurableClient),
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.getClient = typeof client === 'function' ? client : () => client;
+  }
+
+  private get client(): DurableClient {
+    this.cached ??= this.getClient();
+    return this.cached;
+  }
 
   run(spec: StepSpec): Promise<unknown> {
     switch (spec.kind) {

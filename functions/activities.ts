@@ -69,6 +69,6 @@ df.app.activity(fn.taskControlActivity, {
 for (const cb of allCallbacks()) {
   df.app.activity(cb.activity, {
     extraInputs: [df.input.durableClient()],
-    handler: (input: unknown, context) => runCallback(cb.name, input, df.getClient(context), (m) => context.log(m)),
+    handler: (input: unknown, context) => runCallback(cb.name, input, () => df.getClient(context), (m) => context.log(m)),
   });
 }
