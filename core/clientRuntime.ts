@@ -5,6 +5,7 @@ import type { DurableClient, DurableOrchestrationStatus } from 'durable-function
 import { GameError } from './errors';
 import type { Json } from './json';
 import { fn, instanceId, type ControlOp } from './names';
+import { findCommand } from './registry';
 import type { Runtime, StepSpec, TaskStart } from './steps';
 import { findTask, listTasks, recordTask, type TaskRecord } from './taskIndex';
 import type { TaskInfo, TaskState } from './tasks';
@@ -65,6 +66,8 @@ export class ClientRuntime implements Runtime {
         return this.info(spec.player, spec.id);
       case 'list':
         return this.list(spec.player);
+      case 'command':
+        return this.startCommand(spec.player, spec.key, spec.args);
       default:
         throw new GameError('wrong_context', `${spec.kind}() only works inside interactive(); yield it from a generator command.`);
     }
@@ -97,6 +100,29 @@ export class ClientRuntime implements Runtime {
     await recordTask(rec);
     await this.client.startNew(task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, { instanceId: taskId, input: task });
     return { id: taskId };
+  }
+
+  /**
+   * Starts an interactive (or loop) command for `player`, as if they had typed it; returns its instance id.
+   * With an id (from an orchestration) a second call is a no-op.
+   */
+  async startCommand(player: string, key: string, args: string, id?: string): Promise<string> {
+    const def = findCommand(key);
+    if (!def) throw new GameError('unknown_command', `startCommand(): no command '${key}' is registered.`);
+    if (typeof def.func === 'function') {
+      throw new GameError('wrong_context', `startCommand(): '${def.key}' is a plain command; call its function directly instead.`);
+    }
+    if (id !== undefined) {
+      try {
+        await this.client.getStatus(id);
+        return id;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const instance = id ?? instanceId(player, 'cmd', randomUUID());
+    await this.client.startNew(fn.commandOrchestrator, { instanceId: instance, input: { player, key: def.key, args } });
+    return instance;
   }
 
   /** Status of one of `player`'s tasks; GameError('task_not_found') for unknown ids and other players' tasks. */

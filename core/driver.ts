@@ -148,6 +148,11 @@ export class InteractiveIO {
         const id = `${spec.task.player}.${spec.task.kind}.${this.ctx.newGuid(this.ctx.instanceId)}`;
         return yield this.ctx.callActivityWithRetry(fn.startTaskActivity, internalRetry(), { task: spec.task, id });
       }
+      case 'command': {
+        yield* this.flush();
+        const id = `${spec.player}.cmd.${this.ctx.newGuid(this.ctx.instanceId)}`;
+        return yield this.ctx.callActivityWithRetry(fn.startTaskActivity, internalRetry(), { command: spec, id });
+      }
       case 'control':
       case 'info':
       case 'list':

@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'not_plain_json'
   /** A callback name is not registered with callback(). */
   | 'unknown_callback'
+  /** No command is registered under that key. */
+  | 'unknown_command'
   /** A callback or command name is malformed or registered twice. */
   | 'bad_registration'
   /** A duration is not a non-negative number of seconds or a string like "5s", "2m". */

@@ -98,6 +98,18 @@ export function listTasks(cmd: Cmd): Step<TaskInfo[]> {
   return new Step({ kind: 'list', player: cmd.player }, cmd.runtime, (raw) => raw as TaskInfo[]);
 }
 
+/**
+ * Starts an interactive (or loop) command for the player as if they had typed `key args`, e.g. from a callback:
+ * its questions stack on top of any open prompt (the newest prompt gets the next line). Returns the instance id.
+ *
+ * @example
+ * export const offer = callback('offer', async (ctx) => { await startCommand(ctx, 'trade'); });
+ */
+export function startCommand(cmd: Cmd, key: string, args = ''): Step<string> {
+  if (typeof key !== 'string' || typeof args !== 'string') throw new GameError('invalid_body', 'startCommand(cmd, key, args) takes strings.');
+  return new Step({ kind: 'command', player: cmd.player, key, args }, cmd.runtime, (raw) => raw as string);
+}
+
 const handleFor = (cmd: Cmd) => (raw: unknown, runtime: Runtime) => new TaskHandle((raw as { id: string }).id, cmd.player, runtime);
 
 function startStep(cmd: Cmd, task: TaskStart): Step<TaskHandle> {

@@ -47,8 +47,19 @@ df.app.activity(fn.expirePromptActivity, {
 df.app.activity(fn.startTaskActivity, {
   extraInputs: [df.input.durableClient()],
   handler: async (input: unknown, context) => {
-    const p = parse(z.object({ id: z.string().min(1), task: z.looseObject({ kind: z.enum(['delay', 'async']), player: z.string() }) }), input, fn.startTaskActivity);
-    return new ClientRuntime(df.getClient(context)).start(p.task as unknown as TaskStart, p.id);
+    const p = parse(
+      z.object({
+        id: z.string().min(1),
+        task: z.looseObject({ kind: z.enum(['delay', 'async']), player: z.string() }).optional(),
+        command: z.object({ player: z.string(), key: z.string(), args: z.string() }).optional(),
+      }),
+      input,
+      fn.startTaskActivity,
+    );
+    const runtime = new ClientRuntime(df.getClient(context));
+    if (p.command) return runtime.startCommand(p.command.player, p.command.key, p.command.args, p.id);
+    if (!p.task) throw new GameError('invalid_body', `${fn.startTaskActivity} needs a task or a command.`);
+    return runtime.start(p.task as unknown as TaskStart, p.id);
   },
 });
 

@@ -1,6 +1,6 @@
 // Extra commands for the end-to-end tests and the benchmark, registered only when GAME_DEV_COMMANDS=1: prompts with
 // timeouts, return values, bad yields, handles inside interactive(), runAsync failure paths, and two loop forms.
-import { again, ask, callback, command, delay, interactive, loop, runAsync, sleep, stop, type CallbackError, type Json } from '../core';
+import { again, ask, callback, command, delay, interactive, loop, runAsync, sleep, startCommand, stop, type CallbackError, type Json } from '../core';
 import { settings } from '../core/settings';
 
 // Attempts per task for `flaky`. Test scaffolding only: a real game keeps such state in storage, since attempts may
@@ -28,7 +28,16 @@ export function registerDevCommands(): void {
   });
   const reportErr = callback('devReportErr', (ctx, e: CallbackError, kw: { tag?: string }) => ctx.caller.msg(`errback${kw.tag ? ` [${kw.tag}]` : ''}: ${e.message}`));
 
+  const startLater = callback('devStart', async (ctx, key: string) => {
+    await startCommand(ctx, key);
+  });
+
   command('echo', (caller, args) => caller.msg(args), { help: 'echo <text>: says it back.' });
+  // Opens a second prompt on top of the first: greet asks now, twoq asks 5 s later.
+  command('stack', async (_caller, _args, cmd) => {
+    await startCommand(cmd, 'greet');
+    await delay(cmd, 5, startLater, ['twoq']);
+  });
   command('crash', () => {
     throw new Error('the command crashed');
   }, { hidden: true });
@@ -71,7 +80,7 @@ export function registerDevCommands(): void {
     interactive(function* (caller, args) {
       const bad: Record<string, unknown> = { object: { a: 1 }, true: true, null: null, nan: NaN, negative: -1, function: () => 1, undefined };
       try {
-        yield bad[args] ?? { kind: args };
+        yield args in bad ? bad[args] : { kind: args };
       } catch (err) {
         if (args === 'caught') {
           caller.msg(`caught: ${(err as Error).message.slice(0, 40)}`);

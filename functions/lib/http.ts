@@ -20,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   expired_token: 401,
   wrong_password: 401,
   task_not_found: 404,
+  unknown_command: 404,
   not_found: 404,
   task_finished: 409,
   task_not_controllable: 409,

@@ -1,0 +1,153 @@
+// delay() task handles over HTTP: cancel, pause/unpause (remaining time preserved), fire now, exists/active via
+// /api/tasks, remind's arguments, and call-site errors for bad callbacks and arguments.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHost } from '../../devhost';
+import { Player, startGame } from './harness';
+
+let host: TestHost;
+beforeAll(async () => {
+  host = await startGame();
+});
+afterAll(async () => host?.dispose());
+
+interface Task {
+  id: string;
+  state: string;
+  remaining?: number;
+  callback: string;
+  command: string;
+  kind: string;
+}
+
+async function remind(p: Player, seconds: number, text: string): Promise<string> {
+  await p.type(`remind ${seconds} ${text}`);
+  const [reply] = await p.read();
+  const m = /\(task (\S+)\)\.$/.exec(reply ?? '');
+  expect(m, reply).toBeTruthy();
+  return m![1];
+}
+
+async function task(p: Player, id: string): Promise<Task> {
+  const r = await p.get('/api/tasks');
+  expect(r.status).toBe(200);
+  const found = (r.body.tasks as Task[]).find((t) => t.id === id);
+  expect(found, `task ${id} in ${JSON.stringify(r.body)}`).toBeDefined();
+  return found!;
+}
+
+describe('delay', () => {
+  it('remind passes its text to the callback and lists the task until it fires', async () => {
+    const p = await Player.join(host, 'rem1');
+    const id = await remind(p, 60, 'tea is ready');
+    await host.idle();
+    expect(await task(p, id)).toMatchObject({ kind: 'delay', callback: 'remind', command: 'remind', state: 'waiting' });
+    await host.advance('60s');
+    expect(await p.read()).toEqual(['Reminder: tea is ready']);
+    expect((await task(p, id)).state).toBe('fired');
+  });
+
+  it('cancel ends the task without running the callback', async () => {
+    const p = await Player.join(host, 'rem2');
+    const id = await remind(p, 30, 'never');
+    const r = await p.post(`/api/tasks/${id}/cancel`);
+    expect(r).toMatchObject({ status: 202, body: { id, action: 'cancel', accepted: true } });
+    await host.idle();
+    expect((await task(p, id)).state).toBe('cancelled');
+    await host.advance('60s');
+    expect(await p.read()).toEqual([]);
+    // Acting on a finished task is a clear 409.
+    expect(await p.post(`/api/tasks/${id}/fire`)).toMatchObject({ status: 409, body: { error: { code: 'task_finished' } } });
+  });
+
+  it('pause freezes the remaining time and unpause resumes with it', async () => {
+    const p = await Player.join(host, 'rem3');
+    const id = await remind(p, 10, 'paused one');
+    await host.advance('4s');
+    expect((await p.post(`/api/tasks/${id}/pause`)).status).toBe(202);
+    await host.idle();
+    expect(await task(p, id)).toMatchObject({ state: 'paused', remaining: 6 });
+    await host.advance('1h');
+    expect(await p.read()).toEqual([]);
+    expect(await task(p, id)).toMatchObject({ state: 'paused', remaining: 6 });
+    // pausing again changes nothing
+    expect(await p.post(`/api/tasks/${id}/pause`)).toMatchObject({ status: 202, body: { accepted: false } });
+    expect((await p.post(`/api/tasks/${id}/unpause`)).status).toBe(202);
+    await host.idle();
+    expect((await task(p, id)).state).toBe('waiting');
+    await host.advance('5s');
+    expect(await p.read()).toEqual([]);
+    await host.advance('1s');
+    expect(await p.read()).toEqual(['Reminder: paused one']);
+  });
+
+  it('fire runs the callback now and ends the task', async () => {
+    const p = await Player.join(host, 'rem4');
+    const id = await remind(p, 3600, 'right now');
+    expect((await p.post(`/api/tasks/${id}/fire`)).status).toBe(202);
+    await host.idle();
+    expect(await p.read()).toEqual(['Reminder: right now']);
+    expect((await task(p, id)).state).toBe('fired');
+    await host.advance('2h');
+    expect(await p.read()).toEqual([]);
+  });
+
+  it('a paused task can be fired or cancelled', async () => {
+    const p = await Player.join(host, 'rem5');
+    const a = await remind(p, 100, 'a');
+    const b = await remind(p, 100, 'b');
+    await p.post(`/api/tasks/${a}/pause`);
+    await p.post(`/api/tasks/${b}/pause`);
+    await host.idle();
+    await p.post(`/api/tasks/${a}/fire`);
+    await p.post(`/api/tasks/${b}/cancel`);
+    await host.idle();
+    expect(await p.read()).toEqual(['Reminder: a']);
+    expect((await task(p, a)).state).toBe('fired');
+    expect((await task(p, b)).state).toBe('cancelled');
+  });
+
+  it('exists/active and handles from game code (the tasks command)', async () => {
+    const p = await Player.join(host, 'rem6');
+    const id = await remind(p, 50, 'x');
+    await host.idle();
+    await p.type(`tasks ${id} pause`);
+    await host.idle();
+    await p.type(`tasks ${id}`);
+    const lines = await p.read();
+    expect(lines[0]).toBe(`Task ${id} paused.`);
+    expect(lines[1]).toMatch(new RegExp(`^${id.replace(/\./g, '\\.')}  delay remind \\(from remind\\): paused 50s left$`));
+    await p.type(`tasks ${id} cancel`);
+    await host.idle();
+    await p.type('tasks');
+    expect(await p.read()).toEqual([`Task ${id} cancelled.`, `Your tasks:\n${id}  delay remind (from remind): cancelled`]);
+  });
+
+  it('ids are never reused', async () => {
+    const p = await Player.join(host, 'rem7');
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const id = await remind(p, 1, `n${i}`);
+      await host.advance('1s');
+      expect(await p.read()).toEqual([`Reminder: n${i}`]);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(5);
+  });
+
+  it('an unregistered callback or non-JSON arguments fail at the call site with a clear message', async () => {
+    const p = await Player.join(host, 'rem8');
+    expect(await p.type('nocallback')).toMatchObject({ kind: 'command', ok: false });
+    const [msg] = await p.read();
+    expect(msg).toMatch(/"noSuchCallback", which is not a registered callback/);
+    await p.type('notjson');
+    const [msg2] = await p.read();
+    expect(msg2).toMatch(/delay\(\) args\[0\] is an instance of Date .*only plain JSON/);
+    expect((await p.get('/api/tasks')).body.tasks).toEqual([]);
+  });
+
+  it('remind without arguments explains its usage', async () => {
+    const p = await Player.join(host, 'rem9');
+    await p.type('remind soon');
+    expect(await p.read()).toEqual(['Usage: remind <seconds> <text>   e.g. remind 60 tea is ready   (or 5m, 2h, 1d)']);
+  });
+});
