@@ -1,8 +1,8 @@
 // Bad input on both stores: malformed JSON, wrong content types, unknown functions, invalid ids, oversized bodies get a
 // 4xx `{"error":{"code","message"}}` naming the problem; a throwing handler is a 500 for that request only; nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHost } from '../../devhost';
-import { MGMT, STORES, expectHostError, peek, postJson, startFixture, startViaHttp, statusViaHttp } from './support';
+import { startTestHost, type TestHost } from '../../devhost';
+import { MGMT, STORES, expectHostError, fixture, peek, postJson, startFixture, startViaHttp, statusViaHttp } from './support';
 
 /** Just over 100 MB, the Functions host's documented HTTP request length limit. */
 const OVERSIZED_BYTES = 100 * 1024 * 1024 + 1;
@@ -18,7 +18,7 @@ describe.each(STORES)('bad input on the %s store', (storage) => {
   });
 
   async function instanceIds(): Promise<string[]> {
-    return (await host.client().getStatusAll()).map((s) => s.instanceId);
+    return (await host.client().getStatusAll()).map((s) => String(s.instanceId));
   }
 
   /** Starts a 'waiter' and lets it reach its wait. */
@@ -167,5 +167,34 @@ describe.each(STORES)('bad input on the %s store', (storage) => {
     const id = await startViaHttp(host, 'hello');
     const done = await host.waitFor(id);
     expect(done.runtimeStatus, await peek(await host.fetch(`${MGMT}/instances/${id}`))).toBe('Completed');
+  });
+});
+
+describe('bad apps', () => {
+  it('two functions with the same name: the host refuses to start, naming the function', async () => {
+    await expect(startTestHost({ appDir: fixture('duplicate-app') })).rejects.toThrow(/'twin'/);
+  });
+
+  it('an app that throws while loading: the host refuses to start and passes the error on', async () => {
+    await expect(startTestHost({ appDir: fixture('throwing-app') })).rejects.toThrow('throwing-app: GAME_DB_URL is not set');
+  });
+
+  it('a package.json main that matches no file: the host refuses to start, naming the pattern', async () => {
+    await expect(startTestHost({ appDir: fixture('missing-main-app') })).rejects.toThrow('dist/functions/*.js');
+  });
+
+  it('registering a function after start-up is refused with a clear message; the host keeps serving', async () => {
+    const host = await startFixture('late-registration-app', 'memory');
+    try {
+      const res = await host.fetch('/api/register');
+      expect(res.status).toBe(409);
+      const body = (await res.json()) as { registered: boolean; message: string };
+      expect(body.registered).toBe(false);
+      expect(body.message).toContain('tooLate');
+      expect((await host.fetch('/api/too-late')).status).toBe(404);
+      expect((await host.fetch('/api/register')).status).toBe(409);
+    } finally {
+      await host.dispose();
+    }
   });
 });

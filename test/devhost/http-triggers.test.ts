@@ -1,5 +1,5 @@
-// HTTP triggers as a user calls them: the Durable HTTP starter (both stores), route params, query, headers, bodies,
-// method filtering, 404s, host.json routePrefix, an ESM app (both stores), and streamed responses and request bodies.
+// HTTP triggers as a user calls them: the Durable starter, params, query, headers, text and binary bodies, 405/404,
+// routePrefix, ESM and glob-"main" apps (orchestrations on both stores), streamed responses and request bodies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { STORES, type StatusJson, peek, postJson, startFixture, uid } from './support';
@@ -60,10 +60,24 @@ describe('plain HTTP functions', () => {
     expect(await res.json()).toEqual({ method: 'GET', word: 'hi', query: { x: '1', y: 'two' }, header: 'yes', body: '' });
   });
 
-  it('passes a POST body through', async () => {
-    const res = await host.fetch('/api/echo/post', { method: 'POST', body: 'some text', headers: { 'content-type': 'text/plain' } });
+  it('matches routes case-insensitively and decodes route params, as the Functions host does', async () => {
+    const res = await host.fetch('/api/ECHO/Hello%20World');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ method: 'POST', word: 'post', body: 'some text' });
+    expect(await res.json()).toMatchObject({ word: 'Hello World' });
+  });
+
+  it('passes a POST body through, UTF-8 intact', async () => {
+    const res = await host.fetch('/api/echo/post', { method: 'POST', body: 'some text: héllo ✓ 🎮', headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ method: 'POST', word: 'post', body: 'some text: héllo ✓ 🎮' });
+  });
+
+  it('round-trips a binary body byte for byte', async () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const res = await host.fetch('/api/bytes', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
   });
 
   it("records the handler's context.log with its function name and invocation id", async () => {
@@ -113,6 +127,29 @@ describe.each(STORES)('an ESM app on the %s store', (storage) => {
   });
 });
 
+describe.each(STORES)('an app whose package.json main is a glob, on the %s store', (storage) => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startFixture('glob-app', storage);
+  });
+  afterAll(async () => {
+    await host?.dispose();
+  });
+
+  it('loads every matching file: HTTP functions from both are served', async () => {
+    expect(await (await host.fetch('/api/greet/ann')).text()).toBe('greetings, ann');
+    expect(await (await host.fetch('/api/whisper/bo')).text()).toBe('psst, bo');
+  });
+
+  it('an orchestration in one file calls an activity registered in another', async () => {
+    const id = await host.client().startNew('shoutTwice', { input: 'hey' });
+    const done = await host.waitFor(id);
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toEqual(['HEY!', 'HEY AGAIN!']);
+  });
+});
+
 describe('an app with HTTP streams enabled', () => {
   let host: TestHost;
 
@@ -153,6 +190,13 @@ describe('an app with HTTP streams enabled', () => {
     const out = (await res.json()) as { bytes: number; chunks: number; first: string; last: string };
     expect(out).toMatchObject({ bytes: 1024 * 1024, first: 'aaaaa', last: 'zzzzz' });
     expect(out.chunks).toBeGreaterThanOrEqual(1);
+  });
+
+  it('round-trips a binary body byte for byte', async () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => 255 - i);
+    const res = await host.fetch('/api/bytes', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
   });
 
   it('request.json() works on a streamed body', async () => {

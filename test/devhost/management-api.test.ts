@@ -1,5 +1,5 @@
 // The public Durable management API under /runtime/webhooks/durabletask, called with raw HTTP on both stores:
-// the documented status codes, headers and JSON bodies (start, status, history, events, terminate, suspend/resume, purge, list).
+// documented codes, headers and JSON (start, status, history, events, terminate, suspend/resume, restart, purge, list).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { MGMT, STORES, type StatusJson, expectHostError, historyOf, peek, postJson, startFixture, startViaHttp, statusViaHttp, uid } from './support';
@@ -100,6 +100,39 @@ describe.each(STORES)('management API on the %s store', (storage) => {
       expect(done.name).toBe('fanOutFanIn');
       expect(done.output).toEqual({ results: [2], sum: 2 });
     });
+    it.each(['player 1:look', "o'brien", 'héllo✓ wörld'])('accepts the valid id %j and hands back URLs that work', async (id) => {
+      const res = await postJson(host, `${MGMT}/orchestrators/fanOutFanIn/${encodeURIComponent(id)}`, 1);
+      expect(res.status, await peek(res)).toBe(202);
+      const body = (await res.json()) as { id: string; statusQueryGetUri: string };
+      expect(body.id).toBe(id);
+      await host.waitFor(id);
+      for (const url of [res.headers.get('location') ?? '', body.statusQueryGetUri]) {
+        const status = await fetch(url);
+        expect(status.status, url).toBe(200);
+        expect(((await status.json()) as StatusJson).instanceId).toBe(id);
+      }
+    });
+
+    it('instance ids are case-sensitive', async () => {
+      const upper = uid('Case');
+      const lower = upper.toLowerCase();
+      await startViaHttp(host, 'fanOutFanIn', 1, upper);
+      await startViaHttp(host, 'fanOutFanIn', 2, lower);
+      expect((await host.waitFor(upper)).output).toEqual({ results: [2], sum: 2 });
+      expect((await host.waitFor(lower)).output).toEqual({ results: [2, 4], sum: 6 });
+    });
+
+    it('with ?timeout: 200 with the output when it finishes in time, else the 202 check-status response', async () => {
+      const quick = await host.fetch(`${MGMT}/orchestrators/hello?timeout=10&pollingInterval=1`, { method: 'POST' });
+      expect(quick.status, await peek(quick)).toBe(200);
+      expect(await quick.json()).toEqual(HELLO);
+
+      const slow = await host.fetch(`${MGMT}/orchestrators/waiter?timeout=1&pollingInterval=1`, { method: 'POST' });
+      expect(slow.status, await peek(slow)).toBe(202);
+      const body = (await slow.json()) as Record<string, string>;
+      expect(Object.keys(body).sort()).toEqual([...MANAGEMENT_KEYS].sort());
+      expect((await statusViaHttp(host, body.id)).body.runtimeStatus).toBe('Running');
+    });
   });
 
   describe('GET instances/{id}', () => {
@@ -107,8 +140,8 @@ describe.each(STORES)('management API on the %s store', (storage) => {
       const id = await startWaiter();
       const running = await statusViaHttp(host, id);
       expect(running.code).toBe(202);
-      expect(running.res.headers.get('location')).toBeTruthy();
-      expect(running.res.headers.get('retry-after')).toBeTruthy();
+      expect(running.res.headers.get('location')).toBe(`${host.url}${MGMT}/instances/${id}`);
+      expect(running.res.headers.get('retry-after')).toBe('5');
       expect(running.body.runtimeStatus).toBe('Running');
       expect(running.body.output).toBeNull();
 
@@ -135,6 +168,18 @@ describe.each(STORES)('management API on the %s store', (storage) => {
     it('404 for an unknown instance', async () => {
       const res = await host.fetch(`${MGMT}/instances/${uid('nobody')}`);
       expect(res.status).toBe(404);
+    });
+
+    it('showInput=false leaves the input out; returnInternalServerErrorOnFailure=true answers 500 for Failed', async () => {
+      const id = await startViaHttp(host, 'throws', 'secret input');
+      await host.waitFor(id);
+      const noInput = await statusViaHttp(host, id, '?showInput=false');
+      expect(noInput.code).toBe(200);
+      expect(noInput.body.input ?? null).toBeNull();
+      expect(noInput.body.runtimeStatus).toBe('Failed');
+      const strict = await statusViaHttp(host, id, '?returnInternalServerErrorOnFailure=true');
+      expect(strict.code).toBe(500);
+      expect(strict.body.runtimeStatus).toBe('Failed');
     });
 
     it('showHistory=true gives historyEvents with string EventTypes; Result only with showHistoryOutput', async () => {
@@ -264,6 +309,32 @@ describe.each(STORES)('management API on the %s store', (storage) => {
     });
   });
 
+  describe('POST instances/{id}/restart', () => {
+    it('202 with the check-status response for a new id, running the same orchestration with the same input', async () => {
+      const id = await startViaHttp(host, 'fanOutFanIn', 2);
+      await host.waitFor(id);
+      const res = await host.fetch(`${MGMT}/instances/${id}/restart`, { method: 'POST' });
+      expect(res.status, await peek(res)).toBe(202);
+      const body = (await res.json()) as { id: string };
+      expect(body.id).not.toBe(id);
+      const done = await host.waitFor(body.id);
+      expect(done).toMatchObject({ name: 'fanOutFanIn', input: 2, output: { results: [2, 4], sum: 6 } });
+    });
+
+    it('restartWithNewInstanceId=false runs it again under the same id', async () => {
+      const id = await startViaHttp(host, 'fanOutFanIn', 1);
+      await host.waitFor(id);
+      const res = await host.fetch(`${MGMT}/instances/${id}/restart?restartWithNewInstanceId=false`, { method: 'POST' });
+      expect(res.status, await peek(res)).toBe(202);
+      expect(((await res.json()) as { id: string }).id).toBe(id);
+      expect((await host.waitFor(id)).output).toEqual({ results: [2], sum: 2 });
+    });
+
+    it('404 for an unknown instance', async () => {
+      expect((await host.fetch(`${MGMT}/instances/${uid('nobody')}/restart`, { method: 'POST' })).status).toBe(404);
+    });
+  });
+
   describe('DELETE instances/{id}', () => {
     it('200 {instancesDeleted:1}, after which the instance is gone; 404 for an unknown instance', async () => {
       const id = await finishedHello();
@@ -289,5 +360,54 @@ describe.each(STORES)('management API on the %s store', (storage) => {
       expect(running.map((s) => s.instanceId)).not.toContain(done);
       expect(running.every((s) => s.runtimeStatus === 'Running')).toBe(true);
     });
+
+    it('pages with top and x-ms-continuation-token: every instance exactly once, no token on the last page', async () => {
+      for (let i = 0; i < 5; i++) await startViaHttp(host, 'hello');
+      await host.idle();
+      const everything = (await (await host.fetch(`${MGMT}/instances/`)).json()) as StatusJson[];
+      const seen: string[] = [];
+      let token: string | null = null;
+      let pages = 0;
+      do {
+        const res: Response = await host.fetch(`${MGMT}/instances/?top=3`, { headers: token ? { 'x-ms-continuation-token': token } : {} });
+        expect(res.status).toBe(200);
+        const page = (await res.json()) as StatusJson[];
+        expect(page.length).toBeLessThanOrEqual(3);
+        seen.push(...page.map((s) => s.instanceId));
+        token = res.headers.get('x-ms-continuation-token');
+        pages += 1;
+        expect(pages).toBeLessThan(1000);
+      } while (token);
+      expect(pages).toBeGreaterThan(1);
+      expect(seen.sort()).toEqual(everything.map((s) => s.instanceId).sort());
+    });
+  });
+});
+
+describe.each(STORES)('purge by filter on the %s store', (storage) => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startFixture('durable-basics', storage);
+  });
+  afterAll(async () => {
+    await host?.dispose();
+  });
+
+  it('DELETE instances/: 400 without createdTimeFrom; 200 {instancesDeleted} for the matches only; 404 when none match', async () => {
+    const failed = [await startViaHttp(host, 'throws', 'a'), await startViaHttp(host, 'throws', 'b')];
+    const completed = await startViaHttp(host, 'hello');
+    for (const id of [...failed, completed]) await host.waitFor(id);
+
+    await expectHostError(await host.fetch(`${MGMT}/instances/`, { method: 'DELETE' }), 400, ['createdTimeFrom']);
+
+    const filter = `${MGMT}/instances/?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Failed`;
+    const res = await host.fetch(filter, { method: 'DELETE' });
+    expect(res.status, await peek(res)).toBe(200);
+    expect(await res.json()).toEqual({ instancesDeleted: 2 });
+    for (const id of failed) expect((await host.fetch(`${MGMT}/instances/${id}`)).status).toBe(404);
+    expect((await statusViaHttp(host, completed)).code).toBe(200);
+
+    expect((await host.fetch(filter, { method: 'DELETE' })).status).toBe(404);
   });
 });

@@ -77,6 +77,31 @@ describe.each(STORES)('orchestrations on the %s store', (storage) => {
     expect(await attemptsOf(key)).toBe(3);
   });
 
+  it('retry delays follow backoffCoefficient and are capped at maxRetryInterval (1 s, 2 s, 3 s)', async () => {
+    const key = uid(`backoff-${storage}`);
+    const before = host.now().getTime();
+    const id = await host.client().startNew('retryBackoff', { input: { key } });
+    const done = await host.waitFor(id);
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(String(done.output)).toContain(`flaky '${key}': attempt 4 failed`);
+    expect(await attemptsOf(key)).toBe(4);
+    const elapsed = host.now().getTime() - before;
+    expect(elapsed).toBeGreaterThanOrEqual(6000); // 1 + 2 + 3 (4 s capped to 3 s)
+    expect(elapsed).toBeLessThan(7000);
+  });
+
+  it('retryTimeout stops retrying once it expired, and the orchestration fails instead of hanging', async () => {
+    const key = uid(`retrytimeout-${storage}`);
+    const before = host.now().getTime();
+    const id = await host.client().startNew('retryTimeout', { input: { key } });
+    const done = await host.waitFor(id);
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(String(done.output)).toMatch(/^Orchestrator function 'retryTimeout' failed: Activity function 'flaky' failed/);
+    // Attempts at 0, 1, 2 and 3 s; after the one at 3 s the 2.5 s timeout has expired (DTFx RetryInterceptor).
+    expect(await attemptsOf(key)).toBe(4);
+    expect(host.now().getTime() - before).toBeLessThan(4000);
+  });
+
   it('human interaction: the Approval event wins the race and the 72h timeout is cancelled', async () => {
     const client = host.client();
     const id = await client.startNew('approval');
@@ -135,6 +160,19 @@ describe.each(STORES)('orchestrations on the %s store', (storage) => {
     expect(msBetween(output.startedAt, output.firedAt)).toBeGreaterThanOrEqual(10 * DAY);
     expect(host.now().getTime() - before).toBeGreaterThanOrEqual(10 * DAY);
     expect(Date.now() - realStart).toBeLessThan(10_000);
+  });
+
+  it.each([
+    ['exactly the 6-day maximum short timer', 6 * DAY],
+    ['1 ms over the 6-day maximum', 6 * DAY + 1],
+    ['zero', 0],
+    ['in the past', -HOUR],
+  ])('a timer %s fires, never early', async (_what, ms) => {
+    const id = await host.client().startNew('sleepFor', { input: ms });
+    const done = await host.waitFor(id);
+    expect(done.runtimeStatus).toBe('Completed');
+    const output = done.output as { startedAt: string; firedAt: string };
+    expect(msBetween(output.startedAt, output.firedAt)).toBeGreaterThanOrEqual(Math.max(ms, 0));
   });
 
   it('runs sub-orchestrations with an explicit and with a default child id', async () => {
@@ -254,6 +292,25 @@ describe.each(STORES)('orchestrations on the %s store', (storage) => {
     expect(done.output).toEqual({ proceededWith: 'sent while suspended' });
   });
 
+  it('terminate: a suspended instance can be terminated', async () => {
+    const client = host.client();
+    const id = await client.startNew('waiter');
+    await host.idle();
+    await client.suspend(id, 'hold');
+    await host.idle();
+    await client.terminate(id, 'terminated while suspended');
+    const done = await host.waitFor(id);
+    expect(done.runtimeStatus).toBe('Terminated');
+    expect(done.output).toBe('terminated while suspended');
+  });
+
+  it('an event raised right after startNew, before the first episode ran, is kept', async () => {
+    const client = host.client();
+    const id = await client.startNew('waiter');
+    await client.raiseEvent(id, 'Proceed', 'early');
+    expect((await host.waitFor(id)).output).toEqual({ proceededWith: 'early' });
+  });
+
   it('events raised before they are awaited are buffered by name', async () => {
     const client = host.client();
     const id = await client.startNew('twoEvents');
@@ -286,10 +343,14 @@ describe.each(STORES)('orchestrations on the %s store', (storage) => {
   });
 
   it('an orchestrator that throws is Failed with the documented reason as output', async () => {
-    const id = await host.client().startNew('throws', { input: 'direct' });
+    const client = host.client();
+    const id = await client.startNew('throws', { input: 'direct' });
     const done = await host.waitFor(id);
     expect(done.runtimeStatus).toBe('Failed');
     expect(done.output).toBe("Orchestrator function 'throws' failed: orchestrator exploded: direct");
+    const status = await client.getStatus(id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(status.output).toBe("Orchestrator function 'throws' failed: orchestrator exploded: direct");
   });
 
   it('an activity that throws fails the orchestration with the activity failure reason', async () => {
@@ -306,6 +367,43 @@ describe.each(STORES)('orchestrations on the %s store', (storage) => {
     const done = await host.waitFor(id);
     expect(done.runtimeStatus).toBe('Completed');
     expect((done.output as { caught: string }).caught).toMatch(/^Activity function 'explode' failed: activity exploded: caught/);
+  });
+
+  it('large payloads: a 100 KB input and a 300 KB activity result round-trip', { timeout: 30_000 }, async () => {
+    const text = 'i'.repeat(100_000);
+    const id = await host.client().startNew('bigPayload', { input: { size: 300_000, text } });
+    const done = await host.waitFor(id, { timeoutMs: 10_000 }).catch((err: Error) => {
+      const errors = host.logs.filter((l) => l.level === 'error').map((l) => l.message);
+      throw new Error(`${err.message}\nhost errors: ${errors.join('\n')}`);
+    });
+    expect(done.runtimeStatus).toBe('Completed');
+    const output = done.output as { inputLength: number; madeLength: number; made: string };
+    expect(output).toMatchObject({ inputLength: 100_000, madeLength: 300_000 });
+    expect(output.made).toBe('x'.repeat(300_000));
+  });
+
+  it('a 1 MB activity result: kept by the memory store; the table store fails the instance naming its limit, never hangs', async () => {
+    const id = await host.client().startNew('bigPayload', { input: { size: 1_000_000, text: 'i' } });
+    const done = await host.waitFor(id, { timeoutMs: 10_000 });
+    if (storage === 'memory') {
+      expect(done.runtimeStatus).toBe('Completed');
+      expect((done.output as { madeLength: number }).madeLength).toBe(1_000_000);
+    } else {
+      // A store difference (an Azure Table entity holds 1 MiB); the real extension offloads large messages to blobs.
+      expect(done.runtimeStatus).toBe('Failed');
+      expect(String(done.output)).toMatch(/^Orchestrator function 'bigPayload' failed: .*the limit is \d+ KB/);
+    }
+  });
+
+  it('50 hello sequences started at once all complete with the right output', async () => {
+    const client = host.client();
+    const ids = await Promise.all(Array.from({ length: 50 }, () => client.startNew('hello')));
+    expect(new Set(ids).size).toBe(50);
+    const done = await Promise.all(ids.map((id) => host.waitFor(id)));
+    for (const d of done) {
+      expect(d.runtimeStatus).toBe('Completed');
+      expect(d.output).toEqual(['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
+    }
   });
 
   it('purgeInstanceHistory deletes a finished instance; getStatusAll lists instances', async () => {
