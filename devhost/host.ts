@@ -79,6 +79,7 @@ export class Host {
     const clock: Clock = opts.clock === 'virtual' ? new VirtualClock() : new RealClock();
     const scheduler = new Scheduler(clock);
     const invoker = new Invoker(app, log);
+    let origin = '';
     const engine = new Engine({
       store,
       clock,
@@ -90,6 +91,7 @@ export class Host {
       longTimerIntervalMs: opts.longTimerIntervalMs,
       maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
       onInvocation: opts.onInvocation,
+      clientBinding: () => clientBinding(origin, taskHub),
     });
     const api = new DurableApi(engine, taskHub);
     const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
@@ -109,6 +111,7 @@ export class Host {
     (host as { logs: HostLogEntry[] }).logs = logs;
     host.port = port;
     host.url = `http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
+    origin = host.url;
     // The SDK rewrites management URLs to localhost:7071 unless WEBSITE_HOSTNAME names the host.
     if (!process.env.WEBSITE_HOSTNAME || process.env.WEBSITE_HOSTNAME.includes('0.0.0.0')) process.env.WEBSITE_HOSTNAME = `${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
     await engine.recover();

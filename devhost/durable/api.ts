@@ -27,11 +27,13 @@ const ACTIVE: RuntimeStatus[] = ['Pending', 'Running', 'ContinuedAsNew', 'Suspen
  * The management URLs of an instance, as the extension builds them.
  * @example managementUrls('http://localhost:7071', 'MyHub', 'abc').statusQueryGetUri
  */
-export function managementUrls(origin: string, hub: string, id: string): Record<string, string> {
+export function managementUrls(origin: string, hub: string, rawId: string): Record<string, string> {
   const base = `${origin}${WEBHOOK_BASE}`;
+  // Percent-encoded so that ids with spaces, '%' or non-ASCII letters give URLs (and Location headers) that work.
+  const id = rawId === 'INSTANCEID' ? rawId : encodeURIComponent(rawId);
   const q = `taskHub=${hub}&connection=Storage`;
   return {
-    id,
+    id: rawId,
     statusQueryGetUri: `${base}/instances/${id}?${q}`,
     sendEventPostUri: `${base}/instances/${id}/raiseEvent/{eventName}?${q}`,
     terminatePostUri: `${base}/instances/${id}/terminate?reason={text}&${q}`,

@@ -73,6 +73,8 @@ export interface EngineOptions {
   /** Chunk length of longer timers (Azure Storage: 3 days). */
   longTimerIntervalMs?: number;
   maxConcurrentActivities?: number;
+  /** Durable client binding JSON handed to activities that declare a durableClient input. */
+  clientBinding?: () => unknown;
   /** Called with a one-line summary of every invocation. */
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
 }
@@ -120,6 +122,8 @@ function timeSpan(ms: number): string {
  */
 export class Engine {
   private readonly live = new Map<string, Live>();
+  /** Messages never written to the store (see deliver). */
+  private readonly volatile = new WeakSet<InboxMessage>();
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
   private changeWaiters: (() => void)[] = [];
@@ -345,14 +349,22 @@ export class Engine {
     return live;
   }
 
-  /** Persist a message for an instance and wake it. Messages to unknown or finished instances are dropped. */
-  private deliver(instanceId: string, ev: HistoryEvent, executionId?: string): Promise<void> {
+  /**
+   * Hand a message to an instance and wake it. Messages to unknown or finished instances are dropped.
+   * Messages from outside (events, terminate, ...) are stored before this resolves. Results the host
+   * produces itself (activity results, timer fires, child completions) are `volatile`: they go straight
+   * to the instance and reach the store with the episode that consumes them, which halves the writes per
+   * step. A crash before that episode loses nothing: recovery re-arms the timer, re-runs the activity
+   * (at least once, as on Azure) or re-reads the child's status, because the state still lists them.
+   */
+  private deliver(instanceId: string, ev: HistoryEvent, executionId?: string, volatile = false): Promise<void> {
     return this.track(async () => {
       const live = await this.liveOf(instanceId);
       if (!live || this.closed) return;
       if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) return;
       const msg = this.message(ev, executionId);
-      await this.o.store.enqueue(instanceId, msg);
+      if (volatile) this.volatile.add(msg);
+      else await this.o.store.enqueue(instanceId, msg);
       live.inbox.push(msg);
       this.kick(live);
     });
@@ -393,7 +405,7 @@ export class Engine {
     const stale =
       isTerminal(meta.status) ||
       (msg.executionId !== undefined && msg.executionId !== meta.executionId && ev.EventType !== EventType.EventRaised);
-    if (stale) return this.commit(live, { ...meta }, [], msg, live.state, []);
+    if (stale) return this.drop(live, msg);
 
     if (CONTROL_EVENTS.has(ev.EventType)) return this.control(live, msg, ts);
 
@@ -401,7 +413,7 @@ export class Engine {
     const decisions: HistoryEvent[] = [];
     const effects: Effect[] = [];
     if (!this.followUps(live, st, ev, now, decisions, effects)) {
-      return this.commit(live, { ...meta }, [], msg, live.state, []); // a completion nobody waits for any more
+      return this.drop(live, msg); // a completion nobody waits for any more
     }
 
     const fn = this.o.registry.get(meta.name, 'orchestration');
@@ -483,9 +495,37 @@ export class Engine {
     await this.commit(live, next, append, msg, st, effects);
   }
 
+  /** Consume a message that changes nothing (stale, or for a finished instance). */
+  private async drop(live: Live, msg: InboxMessage): Promise<void> {
+    if (this.volatile.has(msg)) {
+      live.inbox = live.inbox.filter((m) => m !== msg);
+      return;
+    }
+    await this.commit(live, { ...live.meta }, [], msg, live.state, []);
+  }
+
   private async commit(live: Live, next: InstanceMeta, append: HistoryEvent[], msg: InboxMessage, st: EngineState, effects: Effect[], dropExecution?: string): Promise<void> {
+    /* eslint-disable no-param-reassign -- the too-large path replaces what gets committed */
     next.engine = st;
-    await this.o.store.commit(next.instanceId, { meta: next, append, consumed: [msg.id], dropExecution });
+    const consumed = this.volatile.has(msg) ? [] : [msg.id];
+    try {
+      await this.o.store.commit(next.instanceId, { meta: next, append, consumed, dropExecution });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
+      // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
+      const ts = next.lastUpdatedTime;
+      const failed: InstanceMeta = { ...live.meta, status: 'Failed', lastUpdatedTime: ts, output: toJsonText(`Orchestrator function '${live.meta.name}' failed: ${messageOf(err)}`) };
+      const fst = structuredClone(live.state);
+      const fx: Effect[] = [];
+      this.finish(live, fst, fx);
+      failed.engine = fst;
+      await this.o.store.commit(next.instanceId, { meta: failed, append: [event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: failed.output })], consumed });
+      next = failed;
+      append = [];
+      st = fst;
+      effects = fx;
+      dropExecution = undefined;
+    }
     live.meta = next;
     live.state = st;
     live.history = dropExecution !== undefined ? [] : live.history.concat(append);
@@ -789,7 +829,7 @@ export class Engine {
     const executionId = live.meta.executionId;
     const handle = this.o.scheduler.at(fireAt, () => {
       live.timers.delete(key);
-      void this.deliver(instanceId, event(EventType.TimerFired, iso(this.o.clock.now()), { TimerId: id, FireAt: iso(fireAt) }), executionId);
+      void this.deliver(instanceId, event(EventType.TimerFired, iso(this.o.clock.now()), { TimerId: id, FireAt: iso(fireAt) }), executionId, true);
     });
     live.timers.set(key, handle);
   }
@@ -815,7 +855,7 @@ export class Engine {
         await this.slot();
         const started = Date.now();
         try {
-          const r = await this.o.invoker.invoke(fn, JSON.parse(a.input), { triggerMetadata: { instanceId } });
+          const r = await this.o.invoker.invoke(fn, JSON.parse(a.input), { triggerMetadata: { instanceId }, clientBinding: this.o.clientBinding?.() });
           ev = event(EventType.TaskCompleted, iso(this.o.clock.now()), { TaskScheduledId: id, Result: toJsonText(r.result) });
           this.report(fn.name, 'ActivityTrigger', r.invocationId, started, 'Succeeded');
         } catch (err) {
@@ -825,7 +865,7 @@ export class Engine {
           this.release();
         }
       }
-      await this.deliver(instanceId, ev, executionId);
+      await this.deliver(instanceId, ev, executionId, true);
     });
   }
 
@@ -880,7 +920,7 @@ export class Engine {
           Reason: messageOf(err),
           Details: JSON.stringify({ message: messageOf(err) }),
           FailureDetails: null,
-        }), parent.executionId);
+        }), parent.executionId, true);
       }
     });
   }
@@ -898,7 +938,7 @@ export class Engine {
             Details: JSON.stringify({ instanceId: meta.instanceId, status: meta.status }),
             FailureDetails: null,
           });
-    return this.deliver(p.instanceId, ev, p.executionId);
+    return this.deliver(p.instanceId, ev, p.executionId, true);
   }
 
   /** After a restart: re-arm timers, re-run activities whose result is not in, re-check children. */

@@ -175,7 +175,7 @@ export class HostServer {
     this.o.onInvocation?.({ functionName: fn.name, reason: `HTTP ${method} ${url.pathname}`, invocationId, ms: Date.now() - started, result: `Succeeded ${response.status}` });
     res.statusCode = response.status;
     response.headers.forEach((v, k) => {
-      if (k.toLowerCase() !== 'set-cookie') res.setHeader(k, v);
+      if (k.toLowerCase() !== 'set-cookie') setHeaderSafely(res, k, v);
     });
     const setCookies = [...(response.headers.getSetCookie?.() ?? []), ...(response.cookies ?? []).map(serializeCookie)];
     if (setCookies.length > 0) res.setHeader('Set-Cookie', setCookies);
@@ -204,6 +204,15 @@ export class HostServer {
     if (looksLikeResponse(result)) return result;
     const init = result === undefined || result === null ? {} : typeof result === 'object' ? result : { body: String(result) };
     return new this.o.app.af.HttpResponse(init) as ResponseLike;
+  }
+}
+
+/** Set a header; a value Node refuses (characters beyond Latin-1, e.g. an instance id in a Location URL) is percent-encoded. */
+function setHeaderSafely(res: http.ServerResponse, name: string, value: string): void {
+  try {
+    res.setHeader(name, value);
+  } catch {
+    res.setHeader(name, encodeURI(value).replace(/%25([0-9A-Fa-f]{2})/g, '%$1'));
   }
 }
 
@@ -253,7 +262,7 @@ function sendApi(res: http.ServerResponse, out: ApiResponse): void {
     return;
   }
   res.statusCode = out.status;
-  for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(out.headers ?? {})) setHeaderSafely(res, k, v);
   if (out.body === undefined) {
     res.end();
     return;

@@ -17,6 +17,10 @@ const MAX_TX_ACTIONS = 100;
 const CHUNK_CHARS = 30_000;
 /** An entity holds 1 MiB (strings counted as UTF-16); one commit stays below with a margin. */
 const MAX_WRITE_BYTES = 900 * 1024;
+/** One transaction's body holds 4 MiB; commits stay below with a margin. */
+const MAX_TX_BYTES = 3.5 * 1024 * 1024;
+/** Characters of JSON per history row (UTF-16: twice that in bytes, below MAX_WRITE_BYTES). */
+const ROW_CHARS = 400_000;
 const SEQ_DIGITS = 10;
 const META_ROW = 'M';
 const INBOX = 'I:';
@@ -239,19 +243,20 @@ export class TableStore implements Store {
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
     const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
-    const h = commit.append.length > 0 ? historyEntity(id, exec, nextSeq, commit.append) : undefined;
+    const hs = historyEntities(id, exec, nextSeq, commit.append);
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
-    const room = MAX_TX_ACTIONS - 1 - (h ? 1 : 0);
+    const room = MAX_TX_ACTIONS - 1 - hs.length;
     const inTx = consumed.slice(0, room);
     const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
     const m = metaEntity(commit.meta, tombstones);
-    checkSize(id, 'commit', h ? [m, h] : [m]);
-    const firstDelete = h ? 2 : 1;
+    for (const e of [m, ...hs]) checkSize(id, 'commit', [e]);
+    checkSize(id, 'commit', [m, ...hs], MAX_TX_BYTES);
+    const firstDelete = 1 + hs.length;
 
     for (;;) {
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag: '*' }]];
-      if (h) actions.push(['create', h]);
+      for (const h of hs) actions.push(['create', h]);
       for (const c of inTx) actions.push(['delete', { partitionKey: id, rowKey: INBOX + c }]);
       try {
         await this.client.submitTransaction(actions);
@@ -266,8 +271,9 @@ export class TableStore implements Store {
           inTx.splice(f.index - firstDelete, 1); // already gone: deleting it is a no-op, like the memory store
           continue;
         }
-        if (f?.status === 409 && h && f.index === 1) {
-          if (await this.landed(id, m, h)) break; // a retried request whose first attempt went through
+        if (f?.status === 409 && f.index >= 1 && f.index < firstDelete) {
+          const h = hs[f.index - 1];
+          if (await this.landed(id, m, ...hs)) break; // a retried request whose first attempt went through
           this.cursors.delete(id);
           throw new TableStoreError(
             'StaleWrite',
@@ -278,7 +284,7 @@ export class TableStore implements Store {
         throw err;
       }
     }
-    const next: Cursor = { executionId: exec, nextSeq: nextSeq + (h ? 1 : 0), tombstones };
+    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones };
     this.cursors.set(id, next);
     await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined);
   }
@@ -448,6 +454,29 @@ function historyEntity(id: string, executionId: string, seq: number, events: His
   return { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
 }
 
+/**
+ * The appended events as history rows: usually one, more when they would not fit one entity (a large
+ * activity result and the output that repeats it). Rows are filled in order, so loading them in seq
+ * order gives the events back in order.
+ */
+function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[]): Entity[] {
+  const rows: Entity[] = [];
+  let group: HistoryEvent[] = [];
+  let chars = 0;
+  for (const ev of events) {
+    const n = JSON.stringify(ev).length;
+    if (group.length > 0 && chars + n > ROW_CHARS) {
+      rows.push(historyEntity(id, executionId, seq + rows.length, group));
+      group = [];
+      chars = 0;
+    }
+    group.push(ev);
+    chars += n + 1;
+  }
+  if (group.length > 0) rows.push(historyEntity(id, executionId, seq + rows.length, group));
+  return rows;
+}
+
 function inboxEntity(id: string, message: InboxMessage): Entity {
   return { partitionKey: id, rowKey: INBOX + checkKey(message.id, 'message id'), ...chunks('d', JSON.stringify(message)) };
 }
@@ -486,13 +515,13 @@ function entityBytes(e: Entity): number {
   return n;
 }
 
-function checkSize(id: string, what: string, entities: Entity[]): void {
+function checkSize(id: string, what: string, entities: Entity[], limit = MAX_WRITE_BYTES): void {
   const bytes = entities.reduce((n, e) => n + entityBytes(e), 0);
-  if (bytes > MAX_WRITE_BYTES) {
+  if (bytes > limit) {
     throw new TableStoreError(
       'PayloadTooLarge',
       `Instance '${id}': this ${what} would write ${Math.ceil(bytes / 1024)} KB to table storage; the limit is ` +
-        `${MAX_WRITE_BYTES / 1024} KB (an Azure Table entity holds at most 1 MiB, strings counted as UTF-16). ` +
+        `${Math.floor(limit / 1024)} KB (${limit === MAX_WRITE_BYTES ? 'an Azure Table entity holds at most 1 MiB' : 'a table transaction holds at most 4 MiB'}, strings counted as UTF-16). ` +
         `Make the orchestration's input, output, custom status or event payloads smaller, e.g. keep large data in blob storage and pass its name.`,
     );
   }
