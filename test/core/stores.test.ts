@@ -1,0 +1,122 @@
+// The game's Table Storage stores on Azurite: outbox writes are exactly-once per batch and cursor reads never miss
+// a message committed late within the window; prompt claims are exclusive and expiry never loses a claimed answer.
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readMessages, trimMessages, writeMessages, WINDOW_MS } from '../../core/outbox';
+import { claimPrompt, closePrompt, expirePrompt, listPrompts, openPrompt, unclaimPrompt } from '../../core/prompts';
+
+beforeAll(() => {
+  if (!process.env.AzureWebJobsStorage) throw new Error('AzureWebJobsStorage is not set: run through vitest (its global setup starts Azurite).');
+  process.env.GAME_TABLE_PREFIX = `u${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+});
+
+const texts = (r: { messages: { text: string }[] }): string[] => r.messages.map((m) => m.text);
+
+describe('outbox', () => {
+  it('a retried batch is written once', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const batch = { source: 'inst-1.g0', seq: 3 };
+    await writeMessages(batch, [{ player, text: 'a' }, { player, text: 'b' }], 1_000_000);
+    await writeMessages(batch, [{ player, text: 'a' }, { player, text: 'b' }], 1_000_500);
+    expect(texts(await readMessages(player, undefined, 1_001_000))).toEqual(['a', 'b']);
+  });
+
+  it('orders batches of one writer by sequence even within one millisecond', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    await writeMessages({ source: 'w', seq: 2 }, [{ player, text: 'second' }], 5_000_000);
+    await writeMessages({ source: 'w', seq: 1 }, [{ player, text: 'first' }], 5_000_000);
+    expect(texts(await readMessages(player, undefined, 5_000_001))).toEqual(['first', 'second']);
+  });
+
+  it('a message committed late with an older timestamp is delivered once, after the newer one', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const t = 10_000_000;
+    await writeMessages({ source: 'b', seq: 0 }, [{ player, text: 'newer' }], t);
+    const first = await readMessages(player, undefined, t + 10);
+    expect(texts(first)).toEqual(['newer']);
+    await writeMessages({ source: 'a', seq: 0 }, [{ player, text: 'late' }], t - WINDOW_MS + 100);
+    const second = await readMessages(player, first.cursor, t + 20);
+    expect(texts(second)).toEqual(['late']);
+    expect(texts(await readMessages(player, second.cursor, t + 30))).toEqual([]);
+    await writeMessages({ source: 'c', seq: 0 }, [{ player, text: 'after' }], t + 40);
+    expect(texts(await readMessages(player, second.cursor, t + 50))).toEqual(['after']);
+  });
+
+  it('writes many messages in several transactions and pages reads by 100', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const many = Array.from({ length: 250 }, (_, i) => ({ player, text: `m${i}` }));
+    await writeMessages({ source: 'bulk', seq: 0 }, many, 20_000_000);
+    await writeMessages({ source: 'bulk', seq: 0 }, many, 20_000_001);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 4; i++) {
+      const r = await readMessages(player, cursor, 20_000_100);
+      seen.push(...texts(r));
+      cursor = r.cursor;
+    }
+    expect(seen).toEqual(many.map((m) => m.text));
+  });
+
+  it('messages of several players in one batch each land in their own outbox', async () => {
+    const a = `p${randomUUID().slice(0, 8)}`;
+    const b = `p${randomUUID().slice(0, 8)}`;
+    await writeMessages({ source: 'x', seq: 0 }, [{ player: a, text: 'to a' }, { player: b, text: 'to b' }], 30_000_000);
+    expect(texts(await readMessages(a, undefined, 30_000_001))).toEqual(['to a']);
+    expect(texts(await readMessages(b, undefined, 30_000_001))).toEqual(['to b']);
+  });
+
+  it('trims messages older than the retention setting', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    await writeMessages({ source: 'old', seq: 0 }, [{ player, text: 'old' }], Date.now());
+    expect(await trimMessages(player, Date.now() + 2 * 86_400_000)).toBe(2); // the message and its marker
+    expect(texts(await readMessages(player))).toEqual([]);
+  });
+});
+
+describe('prompts', () => {
+  const open = async (player: string, promptId = `inst.g0.p${randomUUID().slice(0, 4)}`) => {
+    await openPrompt({ player, promptId, instanceId: 'inst', question: 'Continue?', openedAt: Date.now() });
+    return promptId;
+  };
+
+  it('of two racing claims exactly one wins', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    await open(player);
+    const [prompt] = await listPrompts(player);
+    const results = await Promise.all([claimPrompt(prompt, 'yes', 1), claimPrompt(prompt, 'no', 2)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const [after] = await listPrompts(player);
+    expect(after).toMatchObject({ state: 'claimed', answer: results[0] ? 'yes' : 'no' });
+  });
+
+  it('re-opening (a retried activity) keeps a claim; unclaim reopens; close deletes', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const id = await open(player);
+    const claimed = await claimPrompt((await listPrompts(player))[0], 'yes', 1);
+    await open(player, id);
+    expect((await listPrompts(player))[0].state).toBe('claimed');
+    await unclaimPrompt(claimed!);
+    expect((await listPrompts(player))[0]).toMatchObject({ state: 'open' });
+    await closePrompt(player, id);
+    await closePrompt(player, id);
+    expect(await listPrompts(player)).toEqual([]);
+  });
+
+  it('expiry deletes an open prompt but never a claimed one', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const a = await open(player);
+    expect(await expirePrompt(player, a)).toBe('expired');
+    expect(await expirePrompt(player, a)).toBe('gone');
+    const b = await open(player);
+    await claimPrompt((await listPrompts(player))[0], 'late but claimed', 1);
+    expect(await expirePrompt(player, b)).toBe('claimed');
+    expect((await listPrompts(player))[0]).toMatchObject({ promptId: b, answer: 'late but claimed' });
+  });
+
+  it('lists newest first', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    await openPrompt({ player, promptId: 'i.g0.p0', instanceId: 'i', question: 'old', openedAt: 1 });
+    await openPrompt({ player, promptId: 'j.g0.p0', instanceId: 'j', question: 'new', openedAt: 2 });
+    expect((await listPrompts(player)).map((p) => p.question)).toEqual(['new', 'old']);
+  });
+});

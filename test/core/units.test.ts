@@ -1,0 +1,137 @@
+// Unit tests of core pieces that need no host: tokens, plain-JSON checks, durations, line checks and parsing,
+// the no-match reply, and call-site validation of delay()/runAsync().
+import { describe, expect, it } from 'vitest';
+import { toMillis } from '../../core/duration';
+import { isGameError } from '../../core/errors';
+import { whyNotJson } from '../../core/json';
+import { playerId } from '../../core/names';
+import { hashPassword, verifyPassword } from '../../core/passwords';
+import { callback, command } from '../../core/registry';
+import { checkLine, noMatchReply, parseLine } from '../../core/router';
+import { signToken, verifyToken } from '../../core/tokens';
+import { CommandContext } from '../../core/context';
+import { delay, runAsync } from '../../core/tasks';
+import type { Runtime } from '../../core/steps';
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    return isGameError(err) ? err.code : `not a GameError: ${String(err)}`;
+  }
+  return undefined;
+};
+
+describe('tokens', () => {
+  const secret = 'unit-secret-0123456789';
+  it('round-trips and expires', () => {
+    const token = signToken('alice', { secret, ttlSeconds: 60, nowMs: 1_000_000 });
+    expect(verifyToken(token, { secret, nowMs: 1_000_000 + 59_000 })).toBe('alice');
+    expect(code(() => verifyToken(token, { secret, nowMs: 1_000_000 + 60_000 }))).toBe('expired_token');
+  });
+  it('rejects tampering, other secrets and garbage', () => {
+    const token = signToken('alice', { secret, ttlSeconds: 60, nowMs: 0 });
+    const [v, , sig] = token.split('.');
+    const forged = [v, Buffer.from(JSON.stringify({ sub: 'bob', iat: 0, exp: 1e12 })).toString('base64url'), sig].join('.');
+    expect(code(() => verifyToken(forged, { secret, nowMs: 0 }))).toBe('invalid_token');
+    expect(code(() => verifyToken(token, { secret: 'other-secret-0123456789', nowMs: 0 }))).toBe('invalid_token');
+    for (const bad of ['', 'a.b', 'v2.x.y', 'v1..', 'v1.$$.%%']) expect(code(() => verifyToken(bad, { secret, nowMs: 0 }))).toBe('invalid_token');
+  });
+});
+
+describe('passwords', () => {
+  it('hash with a fresh salt and verify', async () => {
+    const a = await hashPassword('hunter2');
+    const b = await hashPassword('hunter2');
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(await verifyPassword('hunter2', a)).toBe(true);
+    expect(await verifyPassword('hunter3', a)).toBe(false);
+    expect(await verifyPassword('hunter2', 'garbage')).toBe(false);
+  });
+});
+
+describe('plain JSON', () => {
+  it.each([
+    ['args.at is an instance of Date', { at: new Date(0) }],
+    ['args[1] is a function', [1, () => 2]],
+    ['args.n is NaN', { n: NaN }],
+    ['args.u is undefined', { u: undefined }],
+    ['args[0] is an instance of Map', [new Map()]],
+    ['args.b is a bigint (1n)', { b: BigInt(1) }],
+  ])('refuses: %s', (why, value) => {
+    expect(whyNotJson(value, 'args')).toBe(why);
+  });
+  it('accepts plain data and names cycles', () => {
+    expect(whyNotJson({ a: [1, 'x', null, true, { b: Object.create(null) }] }, 'args')).toBeUndefined();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(whyNotJson(cyclic, 'args')).toBe('args.self is a circular reference');
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    [5, 5000],
+    [0.25, 250],
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+  ])('%j is %i ms', (d, ms) => expect(toMillis(d)).toBe(ms));
+  it.each([-1, NaN, Infinity, '5 parsecs', '', null, true])('%j is refused', (d) => expect(code(() => toMillis(d))).toBe('bad_duration'));
+});
+
+describe('lines', () => {
+  it('checks emptiness, size and control characters', () => {
+    expect(checkLine('look  ')).toBe('look');
+    expect(checkLine('say\thi')).toBe('say\thi');
+    expect(code(() => checkLine(''))).toBe('empty_line');
+    expect(code(() => checkLine('  '))).toBe('empty_line');
+    expect(code(() => checkLine('x'.repeat(4097)))).toBe('line_too_long');
+    expect(checkLine('x'.repeat(4096))).toHaveLength(4096);
+    expect(code(() => checkLine('a\rb'))).toBe('control_character');
+    expect(code(() => checkLine('a\u0085b'))).toBe('control_character');
+  });
+  it('parses key and args', () => {
+    expect(parseLine('remind 10 tea  time')).toEqual({ key: 'remind', args: '10 tea  time' });
+    expect(parseLine('  LOOK  ')).toEqual({ key: 'LOOK', args: '' });
+  });
+  it('player ids are lower-case validated names', () => {
+    expect(playerId('Alice_1')).toBe('alice_1');
+    expect(code(() => playerId('a'))).toBe('invalid_name');
+    expect(code(() => playerId('a.b'))).toBe('invalid_name');
+  });
+});
+
+describe('registry and call-site checks', () => {
+  const runtime: Runtime = { where: 'client', run: () => Promise.resolve({ id: 'x' }) };
+  const unitEcho = callback('unitEcho', (_ctx, text: string) => text);
+  command('unitlook', () => undefined);
+  const cmd = new CommandContext({ key: 'unit', args: '', player: 'alice', runtime });
+
+  it('no-match reply follows Evennia, with suggestions', () => {
+    expect(noMatchReply('xyzzy')).toBe(`Command 'xyzzy' is not available. Type "help" for help.`);
+    expect(noMatchReply('unitlok')).toBe(`Command 'unitlok' is not available. Maybe you meant "unitlook"?`);
+  });
+  it('refuses unregistered callbacks, closures and non-JSON args at the call site', () => {
+    expect(code(() => delay(cmd, 5, 'nope', []))).toBe('unknown_callback');
+    expect(code(() => delay(cmd, 5, ((): void => undefined) as unknown as string, []))).toBe('unknown_callback');
+    expect(code(() => delay(cmd, 5, unitEcho, [new Date() as unknown as string]))).toBe('not_plain_json');
+    expect(code(() => delay(cmd, -5, unitEcho, ['x']))).toBe('bad_duration');
+    expect(code(() => runAsync(cmd, unitEcho, ['x'], { atErr: 'missing' }))).toBe('unknown_callback');
+    expect(code(() => runAsync(cmd, unitEcho, ['x'], { atReturnKwargs: { f: () => 1 } as never }))).toBe('not_plain_json');
+    expect(code(() => runAsync(cmd, unitEcho, ['x'], { retry: { attempts: 0, firstDelay: 1 } }))).toBe('invalid_body');
+    expect(code(() => delay(cmd, '5s', unitEcho, ['x']))).toBeUndefined();
+  });
+  it('refuses duplicate names and bare generators', () => {
+    expect(code(() => command('unitlook', () => undefined))).toBe('bad_registration');
+    expect(code(() => command('unitgen', function* () {} as never))).toBe('bad_registration');
+    expect(code(() => callback('unitEcho', () => 1))).toBe('bad_registration');
+    expect(code(() => callback('bad name', () => 1))).toBe('bad_registration');
+  });
+  it('messages over 16 KiB fail where they are written', () => {
+    expect(code(() => cmd.caller.msg('x'.repeat(16 * 1024 + 1)))).toBe('message_too_long');
+  });
+});
