@@ -29,6 +29,8 @@ export type HostErrorCode =
   | 'NotImplemented'
   /** A function threw. */
   | 'FunctionError'
+  /** A fault of the host itself (a bug): reported as 500 with the message. */
+  | 'Internal'
   /** A registration outside app start-up, a duplicate name, ... */
   | 'Registration';
 
@@ -46,6 +48,7 @@ const STATUS: Record<HostErrorCode, number> = {
   Conflict: 409,
   NotImplemented: 501,
   FunctionError: 500,
+  Internal: 500,
   Registration: 500,
 };
 

@@ -19,7 +19,7 @@ interface EngineState {
   /** Action path ("3" or "3.1") of each CreateTimer -> current timer id (to apply isCanceled). */
   timerPaths: Record<string, number>;
   timers: Record<string, { fireAt: string; final?: string; path?: string; retry?: string; dummy?: boolean }>;
-  activities: Record<string, { name: string; input: string; retry?: string }>;
+  activities: Record<string, { name: string; input: string; retry?: string; skipped?: { reason: string; details: string } }>;
   children: Record<string, { instanceId: string; name: string; input: string; retry?: string }>;
   retries: Record<string, RetryState>;
 }
@@ -33,6 +33,8 @@ interface RetryState {
   firstAt: number;
   instanceId?: string;
   timedOut?: boolean;
+  /** The last attempt's failure, repeated for attempts skipped after the retry timeout. */
+  lastFailure?: { reason: string; details: string };
 }
 
 interface Live {
@@ -91,7 +93,8 @@ export function validateInstanceId(id: string): void {
   const bad = /[/\\?#\u0000-\u001f\u007f-\u009f]/.exec(id);
   if (bad) {
     const shown = bad[0].charCodeAt(0) < 0x20 || bad[0].charCodeAt(0) >= 0x7f ? `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : `'${bad[0]}'`;
-    throw new HostError('InvalidInstanceId', `Instance id '${id.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}' contains ${shown}; instance ids may not contain '/', '\\', '?', '#' or control characters.`);
+    const escaped = id.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    throw new HostError('InvalidInstanceId', `Instance id '${escaped}' contains ${shown}; instance ids may not contain '/', '\\', '?', '#' or control characters.`);
   }
 }
 
@@ -422,7 +425,7 @@ export class Engine {
     if (!fn) {
       outcome = { error: `The function '${meta.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
     } else {
-      outcome = await this.runOrchestrator(live, fn.name, [...live.history, ...newEvents]);
+      outcome = await this.runOrchestrator(live, fn.name, newEvents);
     }
 
     const next: InstanceMeta = { ...meta, lastUpdatedTime: ts };
@@ -545,7 +548,7 @@ export class Engine {
           live.timers.delete(String(e.id));
           break;
         case 'activity':
-          void this.runActivity(live.meta.instanceId, live.meta.executionId, e.id, live.state.activities[e.id < 0 ? -1 - e.id : e.id]);
+          void this.runActivity(live.meta.instanceId, live.meta.executionId, e.id, live.state.activities[e.id]);
           break;
         case 'child':
           void this.startChild(live, e.id);
@@ -566,11 +569,14 @@ export class Engine {
     }
   }
 
-  private async runOrchestrator(live: Live, name: string, history: HistoryEvent[]): Promise<{ state?: OrchestratorStateJson; error?: string; failureDetails?: unknown }> {
+  private async runOrchestrator(live: Live, name: string, newEvents: HistoryEvent[]): Promise<{ state?: OrchestratorStateJson; error?: string; failureDetails?: unknown }> {
     const fn = this.o.registry.get(name, 'orchestration')!;
-    const lastStarted = history.length - 2;
+    // Fresh objects each episode: the SDK rewrites Timestamp fields into Dates in place.
+    const history: HistoryEvent[] = new Array(live.history.length + newEvents.length);
+    for (let i = 0; i < live.history.length; i++) history[i] = { ...live.history[i], IsPlayed: true };
+    for (let i = 0; i < newEvents.length; i++) history[live.history.length + i] = { ...newEvents[i], IsPlayed: false };
     const payload = {
-      history: history.map((e, i) => ({ ...e, IsPlayed: i < lastStarted })),
+      history,
       input: live.meta.input === null ? null : JSON.parse(live.meta.input),
       instanceId: live.meta.instanceId,
       isReplaying: false,
@@ -642,7 +648,7 @@ export class Engine {
         const a = st.activities[key];
         if (!a) return false;
         delete st.activities[key];
-        if (a.retry !== undefined) this.afterAttempt(st, a.retry, ev.EventType === EventType.TaskFailed, now, decisions, effects);
+        if (a.retry !== undefined) this.afterAttempt(st, a.retry, ev, now, decisions, effects);
         return true;
       }
       case EventType.SubOrchestrationInstanceCompleted:
@@ -651,7 +657,7 @@ export class Engine {
         const c = st.children[key];
         if (!c) return false;
         delete st.children[key];
-        if (c.retry !== undefined) this.afterAttempt(st, c.retry, ev.EventType === EventType.SubOrchestrationInstanceFailed, now, decisions, effects);
+        if (c.retry !== undefined) this.afterAttempt(st, c.retry, ev, now, decisions, effects);
         return true;
       }
       default:
@@ -664,13 +670,14 @@ export class Engine {
   }
 
   /** DTFx RetryInterceptor: after a failed attempt, a delay timer, or a zero-delay timer after the last one. */
-  private afterAttempt(st: EngineState, key: string, failed: boolean, now: number, decisions: HistoryEvent[], effects: Effect[]): void {
+  private afterAttempt(st: EngineState, key: string, ev: HistoryEvent, now: number, decisions: HistoryEvent[], effects: Effect[]): void {
     const r = st.retries[key];
     if (!r) return;
-    if (!failed) {
+    if (ev.EventType !== EventType.TaskFailed && ev.EventType !== EventType.SubOrchestrationInstanceFailed) {
       delete st.retries[key];
       return;
     }
+    if (!r.timedOut) r.lastFailure = { reason: String(ev.Reason ?? ''), details: String(ev.Details ?? '') };
     const o = r.options;
     const last = r.attempt >= o.maxNumberOfAttempts;
     if (!last && o.retryTimeoutInMilliseconds !== undefined && now >= r.firstAt + o.retryTimeoutInMilliseconds) r.timedOut = true;
@@ -692,12 +699,8 @@ export class Engine {
     r.attempt++;
     if (r.kind === 'activity') {
       decisions.push(event(EventType.TaskScheduled, ts, { Name: r.name, Version: '', Input: r.input }, id));
-      st.activities[id] = { name: r.name, input: r.input, retry: key };
-      if (r.timedOut) {
-        // The retry timeout passed: DTFx stops retrying. The JS SDK still expects one outcome per
-        // attempt, so the remaining attempts fail at once with a message that says why.
-        effects.push({ kind: 'activity', id: -1 - id });
-      } else effects.push({ kind: 'activity', id });
+      st.activities[id] = { name: r.name, input: r.input, retry: key, skipped: r.timedOut ? r.lastFailure ?? { reason: 'retry timeout expired', details: '' } : undefined };
+      effects.push({ kind: 'activity', id });
     } else {
       const childId = r.instanceId ?? `${live.meta.executionId}:${id}`;
       decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: r.name, Version: '', InstanceId: childId, Input: r.input }, id));
@@ -840,15 +843,15 @@ export class Engine {
     live.timers.clear();
   }
 
-  private async runActivity(instanceId: string, executionId: string, rawId: number, a: { name: string; input: string } | undefined): Promise<void> {
-    const skip = rawId < 0;
-    const id = skip ? -1 - rawId : rawId;
+  private async runActivity(instanceId: string, executionId: string, id: number, a: EngineState['activities'][string] | undefined): Promise<void> {
     if (!a) return;
     await this.track(async () => {
       let ev: HistoryEvent;
       const fn = this.o.registry.get(a.name, 'activity');
-      if (skip) {
-        ev = this.taskFailed(id, a.name, 'the retry timeout expired, so this attempt was not run', undefined);
+      if (a.skipped) {
+        // Past the retry timeout DTFx stops retrying and rethrows the last failure; the JS SDK still
+        // counts attempts, so the remaining ones "fail" at once with that same failure.
+        ev = event(EventType.TaskFailed, iso(this.o.clock.now()), { TaskScheduledId: id, Reason: a.skipped.reason, Details: a.skipped.details, FailureDetails: null });
       } else if (!fn) {
         ev = this.taskFailed(id, a.name, `The function '${a.name}' doesn't exist, is disabled, or is not an activity function.`, undefined);
       } else {

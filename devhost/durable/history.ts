@@ -40,7 +40,14 @@ export function event(type: number, timestamp: string, fields: Record<string, un
   return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: timestamp, ...fields };
 }
 
-/** ISO-8601 UTC with milliseconds. */
+let lastMs = NaN;
+let lastIso = '';
+
+/** ISO-8601 UTC with milliseconds (the last answer is remembered: the engine asks for the same instant often). */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }

@@ -2,7 +2,6 @@
 // templates), the Durable API under /runtime/webhooks/durabletask/, JSON errors for everything else.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { AddressInfo } from 'node:net';
 import { LoadedApp } from '../app-loader';
 import { HostError, messageOf } from '../errors';
@@ -147,7 +146,7 @@ export class HostServer {
     } catch (err) {
       if (err instanceof HostError) return sendApi(res, { status: err.status, headers: err.headers, body: err.toJSON() });
       this.o.log({ level: 'error', message: `devhost: request failed: ${err instanceof Error ? err.stack : String(err)}` });
-      return sendApi(res, { status: 500, body: { error: { code: 'HostError', message: messageOf(err) } } });
+      return sendApi(res, { status: 500, body: new HostError('Internal', `The devhost failed on this request: ${messageOf(err)}`).toJSON() });
     }
   }
 
@@ -183,19 +182,7 @@ export class HostServer {
       res.end();
       return;
     }
-    res.flushHeaders();
-    const stream = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    await new Promise<void>((resolve) => {
-      stream.on('error', () => {
-        res.destroy();
-        resolve();
-      });
-      res.on('close', () => {
-        stream.destroy();
-        resolve();
-      });
-      stream.pipe(res);
-    });
+    await writeBody(res, response.body);
   }
 
   private toResponse(result: unknown): ResponseLike {
@@ -213,6 +200,29 @@ function setHeaderSafely(res: http.ServerResponse, name: string, value: string):
     res.setHeader(name, value);
   } catch {
     res.setHeader(name, encodeURI(value).replace(/%25([0-9A-Fa-f]{2})/g, '%$1'));
+  }
+}
+
+/**
+ * Copy a web stream to the response chunk by chunk (a streamed body reaches the client as it is made;
+ * a one-chunk body costs one write). Stops reading when the client goes away.
+ */
+async function writeBody(res: http.ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  let gone = false;
+  res.once('close', () => {
+    gone = true;
+    void reader.cancel().catch(() => undefined);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || gone) break;
+      if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  } catch {
+    res.destroy();
   }
 }
 
