@@ -3,7 +3,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { GameError, isGameError, type ErrorCode } from '../../core/errors';
-import { settings, tokenSecret } from '../../core/settings';
+import { tokenSecret } from '../../core/settings';
 import { verifyToken } from '../../core/tokens';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -122,4 +122,3 @@ export function authenticate(req: HttpRequest): string {
   return verifyToken(m[1], { secret: tokenSecret(), nowMs: Date.now() });
 }
 
-export { settings };

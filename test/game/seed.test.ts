@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { Player, startGame } from './harness';
 
-let host: TestHost;
-beforeAll(async () => {
-  host = await startGame();
-});
-afterAll(async () => host?.dispose());
+describe.each(['memory', 'table'] as const)('seed examples (%s store)', (storage) => {
+  let host: TestHost;
+  beforeAll(async () => {
+    host = await startGame({}, { storage });
+  });
+  afterAll(async () => host?.dispose());
 
-describe('seed examples', () => {
   it('testdelay says "Test!" after 10 seconds, not before', async () => {
-    const p = await Player.join(host, 'delayer');
+    const p = await Player.join(host, `delayer-${storage}`);
     expect(await p.type('testdelay')).toMatchObject({ kind: 'command', command: 'testdelay', ok: true });
     await host.advance('9s');
     expect(await p.read()).toEqual([]);
@@ -20,21 +20,21 @@ describe('seed examples', () => {
   });
 
   it('asynccommand reports the final value through atReturn', async () => {
-    const p = await Player.join(host, 'asyncer');
+    const p = await Player.join(host, `asyncer-${storage}`);
     await p.type('asynccommand');
     await host.idle();
     expect(await p.read()).toEqual(['The final value is 500500']);
   });
 
   it('asyncfail reports the error through atErr', async () => {
-    const p = await Player.join(host, 'failer');
+    const p = await Player.join(host, `failer-${storage}`);
     await p.type('asyncfail');
     await host.idle();
     expect(await p.read()).toEqual(['There was an error: the long-running function gave up']);
   });
 
   it('waitloop waits 5 s, asks, loops on yes/y and ends on anything else', async () => {
-    const p = await Player.join(host, 'waiter');
+    const p = await Player.join(host, `waiter-${storage}`);
     const started = await p.type('waitloop');
     expect(started).toMatchObject({ kind: 'command', command: 'waitloop' });
     await host.idle();

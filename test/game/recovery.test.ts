@@ -1,0 +1,50 @@
+// Prompt recovery: an answer claimed but never raised (the process died between the two writes) is re-raised on
+// the next read; a prompt whose instance is gone never swallows a line.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHost } from '../../devhost';
+import { claimPrompt, listPrompts } from '../../core/prompts';
+import { Player, startGame } from './harness';
+
+let host: TestHost;
+beforeAll(async () => {
+  // The host sets its app settings (GAME_TABLE_PREFIX included) in this process, so core/prompts here sees its tables.
+  host = await startGame();
+});
+afterAll(async () => host?.dispose());
+
+describe('prompt recovery', () => {
+  it('a claimed but unraised answer is re-raised by the next read of the prompts', async () => {
+    const p = await Player.join(host, 'crashy');
+    const { instanceId } = await p.type('greet');
+    await host.idle();
+    const [prompt] = await listPrompts(p.player);
+    // Simulate a crash right after the claim: the row says claimed, no event was raised.
+    expect(await claimPrompt(prompt, 'Recovered', Date.now() - 5000)).toBeDefined();
+    expect((await host.client().getStatus(String(instanceId))).runtimeStatus).toBe('Running');
+    expect((await p.get('/api/prompts')).body.prompts).toEqual([]);
+    const status = await host.waitFor(String(instanceId));
+    expect(status).toMatchObject({ runtimeStatus: 'Completed', output: 'Recovered' });
+    expect(await p.read()).toEqual(['What is your name?', 'Hello, Recovered!']);
+    expect(await listPrompts(p.player)).toEqual([]);
+  });
+
+  it('the same recovery happens on the next typed line, which then runs as a command', async () => {
+    const p = await Player.join(host, 'crashy2');
+    const { instanceId } = await p.type('greet');
+    await host.idle();
+    await claimPrompt((await listPrompts(p.player))[0], 'Again', Date.now() - 5000);
+    expect(await p.type('echo next')).toMatchObject({ kind: 'command', command: 'echo' });
+    expect(await host.waitFor(String(instanceId))).toMatchObject({ output: 'Again' });
+  });
+
+  it("a prompt whose instance was terminated is dropped and the line runs as a command", async () => {
+    const p = await Player.join(host, 'orphan');
+    const { instanceId } = await p.type('greet');
+    await host.idle();
+    await host.client().terminate(String(instanceId), 'operator');
+    await host.idle();
+    expect(await p.type('echo still here')).toMatchObject({ kind: 'command', command: 'echo' });
+    expect(await p.read()).toEqual(['What is your name?', 'still here']);
+    expect(await listPrompts(p.player)).toEqual([]);
+  });
+});
