@@ -7,7 +7,7 @@ import { ClientRuntime } from './clientRuntime';
 import { CommandContext } from './context';
 import { GameError, describeError } from './errors';
 import { whyNotJson, type Json } from './json';
-import { writeMessages } from './outbox';
+import { writeMessages, type OutMessage } from './outbox';
 import { callbackBody, type CallbackContext } from './registry';
 
 /** The input every callback activity receives. */
@@ -54,19 +54,24 @@ export async function runCallback(name: string, rawInput: unknown, client: Durab
   const input = parsed.data;
   const body = callbackBody(name);
   if (!body) throw new GameError('unknown_callback', `No callback named '${name}' is registered in this app version.`);
-  const ctx = new CallbackCommandContext({ key: input.command, args: '', player: input.player, runtime: new ClientRuntime(client) }, input.taskId, log);
+  // Messages said before a step are written before it runs, once per attempt.
+  const attempt = `${input.batch}.${randomUUID()}`;
+  let seq = 0;
+  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source: attempt, seq: seq++ }, messages);
+  const ctx = new CallbackCommandContext({ key: input.command, args: '', player: input.player, runtime: new ClientRuntime(client), deliver }, input.taskId, log);
   let result: unknown;
   try {
     result = await body(ctx, ...(input.args as Json[]));
     const why = whyNotJson(result ?? null, `the value returned by callback '${name}'`);
     if (why) throw new GameError('not_plain_json', `${why}: return plain JSON from callbacks.`);
   } catch (err) {
-    await writeMessages({ source: `${input.batch}.err.${randomUUID()}`, seq: 0 }, ctx.drain());
+    await deliver(ctx.drain());
     log(`Callback '${name}' of task ${input.taskId} (player ${input.player}) failed: ${describeError(err)}`);
     // Only the message crosses the Durable boundary (the host wraps it as "Activity function ... failed: <message>").
     throw new Error(err instanceof Error ? err.message : describeError(err));
   }
-  await writeMessages({ source: `${input.batch}.ok`, seq: 0 }, ctx.drain());
+  // A retried success (the host lost its completion) writes its final messages only once.
+  await writeMessages({ source: `${input.batch}.ok`, seq: seq }, ctx.drain());
   return (result ?? null) as Json;
 }
 

@@ -52,11 +52,25 @@ export class CommandContext implements Cmd {
   readonly df?: DurableOrchestrationContext;
   private buffer: OutMessage[] = [];
 
-  constructor(init: { key: string; args: string; player: string; runtime: Runtime; df?: DurableOrchestrationContext }) {
+  /**
+   * `deliver`, when given, writes the buffered messages before each step runs (HTTP functions and callbacks), so
+   * what a command said before starting a task is readable before anything the task says.
+   */
+  constructor(init: { key: string; args: string; player: string; runtime: Runtime; df?: DurableOrchestrationContext; deliver?: (messages: OutMessage[]) => Promise<void> }) {
     this.key = init.key;
     this.args = init.args;
     this.player = init.player;
-    this.runtime = init.runtime;
+    const { runtime, deliver } = init;
+    this.runtime = deliver
+      ? {
+          where: runtime.where,
+          run: async (spec) => {
+            const pending = this.drain();
+            if (pending.length > 0) await deliver(pending);
+            return runtime.run(spec);
+          },
+        }
+      : runtime;
     this.df = init.df;
     const tell = (player: string, text: string): void => this.tell(player, text);
     const player = init.player;

@@ -6,7 +6,7 @@ import { ClientRuntime, isNotFound } from './clientRuntime';
 import { CommandContext } from './context';
 import { GameError, describeError } from './errors';
 import { answerEvent, fn, instanceId } from './names';
-import { writeMessages } from './outbox';
+import { writeMessages, type OutMessage } from './outbox';
 import { claimPrompt, closePrompt, listPrompts, unclaimPrompt, type Prompt } from './prompts';
 import { allCommands, findCommand } from './registry';
 
@@ -163,7 +163,10 @@ export async function routeLine(client: DurableClient, player: string, text: str
     await client.startNew(fn.commandOrchestrator, { instanceId: id, input: { player, key: def.key, args } });
     return { kind: 'command', command: def.key, instanceId: id, ok: true };
   }
-  const cmd = new CommandContext({ key: def.key, args, player, runtime: new ClientRuntime(client) });
+  const source = `input.${randomUUID()}`;
+  let seq = 0;
+  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source, seq: seq++ }, messages);
+  const cmd = new CommandContext({ key: def.key, args, player, runtime: new ClientRuntime(client), deliver });
   let ok = true;
   try {
     await def.func(cmd.caller, args, cmd);
@@ -173,6 +176,6 @@ export async function routeLine(client: DurableClient, player: string, text: str
     log(`command '${def.key}' of player ${player} failed: ${describeError(err)}`);
     cmd.caller.msg(`An untrapped error occurred in '${def.key}': ${message}`);
   }
-  await writeMessages({ source: `input.${randomUUID()}`, seq: 0 }, cmd.drain());
+  await deliver(cmd.drain());
   return { kind: 'command', command: def.key, ok };
 }

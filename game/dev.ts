@@ -134,6 +134,11 @@ export function registerDevCommands(): void {
   command('asyncreturnfail', async (_caller, _args, cmd) => {
     await runAsync(cmd, echoBack, ['x'], { atReturn: failingReturn, atErr: reportErr, atErrKwargs: { tag: 'atReturn' } });
   });
+  command('dig', async (caller, _args, cmd) => {
+    caller.msg('You start digging...');
+    await runAsync(cmd, echoBack, ['found gold']);
+    caller.msg('You keep digging.');
+  });
   command('asyncnoerr', async (caller, _args, cmd) => {
     const task = await runAsync(cmd, boom, []);
     caller.msg(`started ${task.id}`);

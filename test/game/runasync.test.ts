@@ -70,6 +70,15 @@ describe('runAsync', () => {
     expect((await onlyTask(p)).error).toMatch(/devBoom.*boom/);
   });
 
+  it('what a command says before starting a task is readable before anything the task says', async () => {
+    const p = await Player.join(host, 'digger');
+    await p.type('dig');
+    await host.idle();
+    const lines = await p.read();
+    expect(lines[0]).toBe('You start digging...');
+    expect(lines.slice(1).sort()).toEqual(['You keep digging.', 'echo: found gold']);
+  });
+
   it('retries with backoff: two failures, then success on the third attempt', async () => {
     const p = await Player.join(host, 'retry1');
     await p.type('asyncretry 2');
