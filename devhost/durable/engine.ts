@@ -508,7 +508,6 @@ export class Engine {
   }
 
   private async commit(live: Live, next: InstanceMeta, append: HistoryEvent[], msg: InboxMessage, st: EngineState, effects: Effect[], dropExecution?: string): Promise<void> {
-    /* eslint-disable no-param-reassign -- the too-large path replaces what gets committed */
     next.engine = st;
     const consumed = this.volatile.has(msg) ? [] : [msg.id];
     try {

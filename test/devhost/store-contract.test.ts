@@ -318,9 +318,8 @@ async function faultyProxy(targetPort: string): Promise<FaultyProxy> {
     faults: 0,
     holdNextQuery: () => {
       let release!: () => void;
-      let arrived!: Promise<void>;
       const released = new Promise<void>((r) => (release = r));
-      arrived = new Promise<void>((onArrived) => (hold = { onArrived, released }));
+      const arrived = new Promise<void>((onArrived) => (hold = { onArrived, released }));
       return { arrived, release };
     },
     close: async () => {},
