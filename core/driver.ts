@@ -19,6 +19,12 @@ export interface DeliverInput {
   closePrompts?: { player: string; promptId: string }[];
 }
 
+/** Undelivered messages and prompt closes carried from one loop generation to the next. */
+export interface Carry {
+  messages: OutMessage[];
+  closePrompts: string[];
+}
+
 /** How long a timed-out prompt that a line already claimed waits for the answer event before checking again. */
 const CLAIM_GRACE_MS = 30_000;
 /** Flush sequence numbers per generation, so batches of later generations sort after earlier ones. */
@@ -82,6 +88,21 @@ export class InteractiveIO {
 
   private after(ms: number): Date {
     return new Date(this.ctx.currentUtcDateTime.getTime() + ms);
+  }
+
+  /**
+   * What is still to deliver, handed to the next generation of a loop (continue-as-new is not a wait, so it need
+   * not flush: the next round delivers it with its first wait, saving an activity per round).
+   */
+  carryOver(): Carry {
+    return { messages: this.cmd.drain(), closePrompts: this.toClose.splice(0) };
+  }
+
+  /** Takes over what the previous generation did not deliver. */
+  adopt(carry: Carry | undefined): void {
+    if (!carry) return;
+    for (const m of carry.messages) this.cmd.tell(m.player, m.text);
+    this.toClose.push(...carry.closePrompts);
   }
 
   /** Delivers buffered messages and prompt changes; a no-op when there is nothing to deliver. */

@@ -186,7 +186,7 @@ export async function readMessages(player: string, cursor?: string, nowMs = Date
  * @example
  * const result = await waitForMessages('alice', cursor, 25);
  */
-export async function waitForMessages(player: string, cursor: string | undefined, waitSeconds: number, pollMs = 250): Promise<{ messages: ReadMessage[]; cursor: string }> {
+export async function waitForMessages(player: string, cursor: string | undefined, waitSeconds: number, pollMs = 1000): Promise<{ messages: ReadMessage[]; cursor: string }> {
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
     // Subscribe before reading so a write between the read and the wait is not missed.

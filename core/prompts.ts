@@ -45,6 +45,35 @@ export async function openPrompt(p: NewPrompt): Promise<void> {
 }
 
 /**
+ * Opens one prompt and closes others of the same player in a single transaction (one request per round of a
+ * prompt loop); falls back to separate writes when the transaction conflicts (a retried open, an already closed
+ * prompt).
+ *
+ * @example
+ * await openAndClosePrompts(next, [{ player: 'alice', promptId: previousId }]);
+ */
+export async function openAndClosePrompts(open: NewPrompt | undefined, close: { player: string; promptId: string }[]): Promise<void> {
+  const samePlayer = open !== undefined && close.length > 0 && close.length < 99 && close.every((c) => c.player === open.player && c.promptId !== open.promptId);
+  if (samePlayer) {
+    const client = await table('Prompts');
+    const row: Row = { instanceId: open.instanceId, question: open.question, openedAt: open.openedAt, state: 'open' };
+    if (open.timeoutAt !== undefined) row.timeoutAt = open.timeoutAt;
+    try {
+      await client.submitTransaction([
+        ['create', { partitionKey: open.player, rowKey: open.promptId, ...row }],
+        ...close.map((c): ['delete', { partitionKey: string; rowKey: string }] => ['delete', { partitionKey: c.player, rowKey: c.promptId }]),
+      ]);
+      return;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status !== 409 && status !== 404) throw storageError(err, `open prompt ${open.promptId}`);
+    }
+  }
+  if (open) await openPrompt(open);
+  await Promise.all(close.map((c) => closePrompt(c.player, c.promptId)));
+}
+
+/**
  * A player's prompts (open and claimed), newest first.
  *
  * @example

@@ -133,10 +133,12 @@ export async function openPrompts(client: DurableClient, player: string, nowMs =
 export async function routeLine(client: DurableClient, player: string, text: string, log: (message: string) => void): Promise<InputResult> {
   const line = checkLine(text);
   for (const prompt of await openPrompts(client, player)) {
-    const claimed = await claimPrompt(prompt, line, Date.now());
+    // The liveness check runs alongside the claim: a finished instance would silently drop the answer (raiseEvent
+    // treats 410 Gone as success), so the line must go elsewhere.
+    const [claimed, live] = await Promise.all([claimPrompt(prompt, line, Date.now()), instanceIsLive(client, prompt.instanceId).catch(() => true)]);
     if (!claimed) continue; // another line took it: try the next prompt, then commands
     try {
-      if (!(await instanceIsLive(client, claimed.instanceId))) {
+      if (!live) {
         await closePrompt(player, claimed.promptId);
         continue;
       }

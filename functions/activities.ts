@@ -8,7 +8,7 @@ import { ClientRuntime } from '../core/clientRuntime';
 import { GameError } from '../core/errors';
 import { CONTROL_EVENTS, fn } from '../core/names';
 import { writeMessages } from '../core/outbox';
-import { closePrompt, expirePrompt, openPrompt } from '../core/prompts';
+import { expirePrompt, openAndClosePrompts } from '../core/prompts';
 import { allCallbacks } from '../core/registry';
 import type { StepSpec, TaskStart } from '../core/steps';
 
@@ -31,8 +31,12 @@ df.app.activity(fn.deliverActivity, {
   handler: async (input: unknown) => {
     const d = parse(deliverSchema, input, fn.deliverActivity);
     // The prompt opens before its question becomes readable, so a fast answer always finds it.
-    if (d.openPrompt) await openPrompt(d.openPrompt);
-    await Promise.all([writeMessages(d.batch, d.messages), ...(d.closePrompts ?? []).map((p) => closePrompt(p.player, p.promptId))]);
+    if (d.openPrompt) {
+      await openAndClosePrompts(d.openPrompt, d.closePrompts ?? []);
+      await writeMessages(d.batch, d.messages);
+    } else {
+      await Promise.all([writeMessages(d.batch, d.messages), openAndClosePrompts(undefined, d.closePrompts ?? [])]);
+    }
     return null;
   },
 });

@@ -17,6 +17,8 @@ export const commandInputSchema = z.object({
   generation: z.number().int().min(0).default(0),
   /** Loop state carried into this round. */
   state: z.unknown().optional(),
+  /** What the previous round had not delivered yet. */
+  carry: z.object({ messages: z.array(z.object({ player: z.string(), text: z.string() })), closePrompts: z.array(z.string()) }).optional(),
 });
 export type CommandInput = z.input<typeof commandInputSchema>;
 
@@ -35,6 +37,7 @@ export function* commandOrchestrator(context: OrchestrationContext): Generator<T
     throw new GameError('bad_registration', `'${input.key}' is not an interactive command in this app version (it may have been renamed since the instance started).`);
   }
   const { cmd, caller, io } = interactiveSession(context.df, { key: def.key, args: input.args, player: input.player }, input.generation);
+  io.adopt(input.carry);
   try {
     if (def.func.kind === 'interactive') {
       const result = checkResult(yield* io.drive(def.func.body(caller, input.args, cmd)), def.key);
@@ -48,8 +51,7 @@ export function* commandOrchestrator(context: OrchestrationContext): Generator<T
     if (next && typeof next === 'object' && 'again' in next) {
       const nextWhy = whyNotJson((next as { again: unknown }).again, `the state returned by loop '${def.key}'`);
       if (nextWhy) throw new GameError('not_plain_json', `${nextWhy}: loop state must be plain JSON.`);
-      yield* io.flush();
-      context.df.continueAsNew({ ...input, generation: input.generation + 1, state: (next as { again: unknown }).again });
+      context.df.continueAsNew({ ...input, generation: input.generation + 1, state: (next as { again: unknown }).again, carry: io.carryOver() });
       return undefined;
     }
     if (next && typeof next === 'object' && 'stop' in next) {
