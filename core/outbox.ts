@@ -29,6 +29,23 @@ export interface BatchId {
   seq: number;
 }
 
+/** Other rows of one player's partition to commit in the same transaction as the first chunk (prompt changes). */
+export interface ExtraActions {
+  player: string;
+  actions: TransactionAction[];
+}
+
+/** The extra actions conflicted (a prompt already opened or closed): nothing was written for that player. */
+export class ExtraConflict extends Error {
+  constructor(
+    readonly player: string,
+    readonly status: number,
+  ) {
+    super(`prompt changes for ${player} conflict (HTTP ${status})`);
+    this.name = 'ExtraConflict';
+  }
+}
+
 /** Longest message accepted, in characters. */
 export const MAX_MESSAGE_CHARS = 16 * 1024;
 
@@ -72,21 +89,23 @@ export function checkMessage(text: unknown): string {
  * @example
  * await writeMessages({ source: instanceId, seq: 3 }, [{ player: 'alice', text: 'Test!' }]);
  */
-export async function writeMessages(batch: BatchId, messages: readonly OutMessage[], nowMs = Date.now()): Promise<void> {
-  if (messages.length === 0) return;
+export async function writeMessages(batch: BatchId, messages: readonly OutMessage[], nowMs = Date.now(), extra?: ExtraActions): Promise<void> {
+  if (messages.length === 0 && !extra?.actions.length) return;
   const client = await table('Messages');
   const byPlayer = new Map<string, string[]>();
+  if (extra?.actions.length) byPlayer.set(extra.player, []);
   for (const m of messages) byPlayer.set(m.player, [...(byPlayer.get(m.player) ?? []), m.text]);
   const sourceHash = hash(batch.source);
   await Promise.all(
     [...byPlayer].map(async ([player, texts]) => {
       // One transaction per chunk: the marker row and the messages commit together or not at all.
       const chunks: string[][] = [[]];
+      const own = extra?.player === player ? extra.actions : [];
       let bytes = 0;
       for (const text of texts) {
         const size = Buffer.byteLength(text) + 200;
         const current = chunks[chunks.length - 1];
-        if (current.length > 0 && (current.length >= 99 || bytes + size > CHUNK_BYTES)) {
+        if (current.length > 0 && (current.length + (chunks.length === 1 ? own.length : 0) >= 99 || bytes + size > CHUNK_BYTES)) {
           chunks.push([]);
           bytes = 0;
         }
@@ -96,7 +115,7 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       let index = 0;
       for (const [c, chunk] of chunks.entries()) {
         const marker = `x${sourceHash}.${batch.seq}.${c}`;
-        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: nowMs }]];
+        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: nowMs }], ...(c === 0 ? own : [])];
         for (const text of chunk) {
           const rowKey = `m${pad(nowMs, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(index++, 4)}`;
           actions.push(['create', { partitionKey: player, rowKey, text, t: nowMs }]);
@@ -104,7 +123,11 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
         try {
           await client.submitTransaction(actions);
         } catch (err) {
-          if (statusOf(err) === 409 && (await exists(player, marker))) continue; // delivered before: nothing to do
+          const status = statusOf(err);
+          if (status === 409 && (await exists(player, marker))) continue; // delivered before: nothing to do
+          if (c === 0 && own.length > 0 && (status === 409 || status === 404)) {
+            throw new ExtraConflict(player, status);
+          }
           throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
         }
       }
@@ -221,7 +244,10 @@ export async function trimMessages(player: string, nowMs = Date.now(), limit = 5
   let deleted = 0;
   try {
     // Timestamp is the service's write time: it ages messages and delivery markers alike.
-    const old = client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${player} and Timestamp lt ${new Date(before)}`, select: ['RowKey'] } });
+    // Prompt rows ('p…') stay: they live as long as the question waits.
+    const old = client.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${player} and Timestamp lt ${new Date(before)} and (RowKey lt ${'p'} or RowKey ge ${'q'})`, select: ['RowKey'] },
+    });
     const batch: TransactionAction[] = [];
     for await (const row of old) {
       batch.push(['delete', { partitionKey: player, rowKey: row.rowKey ?? '' }]);

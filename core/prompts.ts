@@ -1,7 +1,13 @@
-// Open prompts on Table Storage (table Prompts, partition = player, row = prompt id). A typed line answers a prompt
-// by claiming its row with an ETag-conditioned write, so two racing lines can never both answer one prompt.
-import { odata } from '@azure/data-tables';
+// Open prompts on Table Storage: rows `p<promptId>` in the player's partition of the Messages table, so a question
+// and its prompt row commit in one transaction. A typed line answers a prompt by claiming its row with an
+// ETag-conditioned write, so two racing lines can never both answer one prompt.
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { statusOf, storageError, table } from './tables';
+
+/** The row key of a prompt (messages are 'm…', delivery markers 'x…'). */
+export const promptRowKey = (promptId: string): string => `p${promptId}`;
+const PROMPTS_FROM = 'p';
+const PROMPTS_TO = 'q';
 
 /** A question waiting for one player's answer. */
 export interface Prompt {
@@ -34,14 +40,33 @@ export type NewPrompt = Pick<Prompt, 'player' | 'promptId' | 'instanceId' | 'que
  * await openPrompt({ player: 'alice', promptId, instanceId, question: 'Continue?', openedAt: 0 });
  */
 export async function openPrompt(p: NewPrompt): Promise<void> {
-  const client = await table('Prompts');
-  const row: Row = { instanceId: p.instanceId, question: p.question, openedAt: p.openedAt, state: 'open' };
-  if (p.timeoutAt !== undefined) row.timeoutAt = p.timeoutAt;
+  const client = await table('Messages');
   try {
-    await client.createEntity({ partitionKey: p.player, rowKey: p.promptId, ...row });
+    await client.createEntity(promptEntity(p));
   } catch (err) {
     if (statusOf(err) !== 409) throw storageError(err, `open prompt ${p.promptId}`);
   }
+}
+
+/** The row that opens a prompt. */
+export function promptEntity(p: NewPrompt): { partitionKey: string; rowKey: string } & Row {
+  const row: Row = { instanceId: p.instanceId, question: p.question, openedAt: p.openedAt, state: 'open' };
+  if (p.timeoutAt !== undefined) row.timeoutAt = p.timeoutAt;
+  return { partitionKey: p.player, rowKey: promptRowKey(p.promptId), ...row };
+}
+
+/**
+ * The transaction actions that open `open` and close `close` (all of one player), to commit with that player's
+ * messages.
+ *
+ * @example
+ * await writeMessages(batch, messages, Date.now(), { player, actions: promptActions(next, [previous]) });
+ */
+export function promptActions(open: NewPrompt | undefined, close: { player: string; promptId: string }[]): TransactionAction[] {
+  const actions: TransactionAction[] = [];
+  if (open) actions.push(['create', promptEntity(open)]);
+  for (const c of close) actions.push(['delete', { partitionKey: c.player, rowKey: promptRowKey(c.promptId) }]);
+  return actions;
 }
 
 /**
@@ -55,14 +80,9 @@ export async function openPrompt(p: NewPrompt): Promise<void> {
 export async function openAndClosePrompts(open: NewPrompt | undefined, close: { player: string; promptId: string }[]): Promise<void> {
   const samePlayer = open !== undefined && close.length > 0 && close.length < 99 && close.every((c) => c.player === open.player && c.promptId !== open.promptId);
   if (samePlayer) {
-    const client = await table('Prompts');
-    const row: Row = { instanceId: open.instanceId, question: open.question, openedAt: open.openedAt, state: 'open' };
-    if (open.timeoutAt !== undefined) row.timeoutAt = open.timeoutAt;
+    const client = await table('Messages');
     try {
-      await client.submitTransaction([
-        ['create', { partitionKey: open.player, rowKey: open.promptId, ...row }],
-        ...close.map((c): ['delete', { partitionKey: string; rowKey: string }] => ['delete', { partitionKey: c.player, rowKey: c.promptId }]),
-      ]);
+      await client.submitTransaction(promptActions(open, close));
       return;
     } catch (err) {
       const status = statusOf(err);
@@ -80,13 +100,14 @@ export async function openAndClosePrompts(open: NewPrompt | undefined, close: { 
  * const [newest] = (await listPrompts('alice')).filter((p) => p.state === 'open');
  */
 export async function listPrompts(player: string): Promise<Prompt[]> {
-  const client = await table('Prompts');
+  const client = await table('Messages');
   const prompts: Prompt[] = [];
   try {
-    for await (const row of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${player}` } })) {
+    const filter = odata`PartitionKey eq ${player} and RowKey ge ${PROMPTS_FROM} and RowKey lt ${PROMPTS_TO}`;
+    for await (const row of client.listEntities<Row>({ queryOptions: { filter } })) {
       prompts.push({
         player,
-        promptId: row.rowKey ?? '',
+        promptId: (row.rowKey ?? '').slice(1),
         instanceId: row.instanceId,
         question: row.question,
         openedAt: row.openedAt,
@@ -111,9 +132,9 @@ export async function listPrompts(player: string): Promise<Prompt[]> {
  * const claimed = await claimPrompt(prompt, 'yes', Date.now());
  */
 export async function claimPrompt(p: Prompt, answer: string, nowMs: number): Promise<Prompt | undefined> {
-  const client = await table('Prompts');
+  const client = await table('Messages');
   try {
-    const res = await client.updateEntity({ partitionKey: p.player, rowKey: p.promptId, state: 'claimed', answer, claimedAt: nowMs }, 'Merge', { etag: p.etag });
+    const res = await client.updateEntity({ partitionKey: p.player, rowKey: promptRowKey(p.promptId), state: 'claimed', answer, claimedAt: nowMs }, 'Merge', { etag: p.etag });
     return { ...p, state: 'claimed', answer, claimedAt: nowMs, etag: res.etag ?? '' };
   } catch (err) {
     const status = statusOf(err);
@@ -129,9 +150,9 @@ export async function claimPrompt(p: Prompt, answer: string, nowMs: number): Pro
  * await unclaimPrompt(claimed);
  */
 export async function unclaimPrompt(p: Prompt): Promise<void> {
-  const client = await table('Prompts');
+  const client = await table('Messages');
   try {
-    await client.updateEntity({ partitionKey: p.player, rowKey: p.promptId, state: 'open', answer: '', claimedAt: 0 }, 'Merge', { etag: p.etag });
+    await client.updateEntity({ partitionKey: p.player, rowKey: promptRowKey(p.promptId), state: 'open', answer: '', claimedAt: 0 }, 'Merge', { etag: p.etag });
   } catch (err) {
     const status = statusOf(err);
     if (status !== 412 && status !== 404) throw storageError(err, `unclaim prompt ${p.promptId}`);
@@ -145,9 +166,9 @@ export async function unclaimPrompt(p: Prompt): Promise<void> {
  * await closePrompt('alice', promptId);
  */
 export async function closePrompt(player: string, promptId: string): Promise<void> {
-  const client = await table('Prompts');
+  const client = await table('Messages');
   try {
-    await client.deleteEntity(player, promptId);
+    await client.deleteEntity(player, promptRowKey(promptId));
   } catch (err) {
     if (statusOf(err) !== 404) throw storageError(err, `close prompt ${promptId}`);
   }
@@ -161,18 +182,18 @@ export async function closePrompt(player: string, promptId: string): Promise<voi
  * if ((await expirePrompt('alice', promptId)) === 'claimed') { ... wait for the answer event ... }
  */
 export async function expirePrompt(player: string, promptId: string): Promise<'expired' | 'claimed' | 'gone'> {
-  const client = await table('Prompts');
+  const client = await table('Messages');
   for (;;) {
     let row: Row & { etag: string };
     try {
-      row = await client.getEntity<Row>(player, promptId);
+      row = await client.getEntity<Row>(player, promptRowKey(promptId));
     } catch (err) {
       if (statusOf(err) === 404) return 'gone';
       throw storageError(err, `read prompt ${promptId}`);
     }
     if (row.state === 'claimed') return 'claimed';
     try {
-      await client.deleteEntity(player, promptId, { etag: row.etag });
+      await client.deleteEntity(player, promptRowKey(promptId), { etag: row.etag });
       return 'expired';
     } catch (err) {
       const status = statusOf(err);

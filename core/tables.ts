@@ -1,11 +1,11 @@
-// Table clients for the game's own tables (Messages, Prompts, Players, Tasks) on AzureWebJobsStorage;
+// Table clients for the game's own tables (Messages with prompts, Players, Tasks) on AzureWebJobsStorage;
 // each table is created once per process on first use. Connection problems become GameError('storage_unavailable').
 import { TableClient, RestError } from '@azure/data-tables';
 import { GameError } from './errors';
 import { settings } from './settings';
 
-/** The tables the game owns. */
-export type TableName = 'Messages' | 'Prompts' | 'Players' | 'Tasks';
+/** The tables the game owns (prompts live in Messages, beside the questions that open them). */
+export type TableName = 'Messages' | 'Players' | 'Tasks';
 
 const clients = new Map<string, Promise<TableClient>>();
 
@@ -13,7 +13,7 @@ const clients = new Map<string, Promise<TableClient>>();
  * A ready TableClient for one of the game's tables (prefixed with GAME_TABLE_PREFIX).
  *
  * @example
- * const prompts = await table('Prompts');
+ * const outbox = await table('Messages');
  */
 export function table(name: TableName): Promise<TableClient> {
   const connection = settings.storageConnection();

@@ -7,8 +7,8 @@ import { runCallback } from '../core/callbackRunner';
 import { ClientRuntime } from '../core/clientRuntime';
 import { GameError } from '../core/errors';
 import { CONTROL_EVENTS, fn } from '../core/names';
-import { writeMessages } from '../core/outbox';
-import { expirePrompt, openAndClosePrompts } from '../core/prompts';
+import { deliver } from '../core/delivery';
+import { expirePrompt } from '../core/prompts';
 import { allCallbacks } from '../core/registry';
 import type { StepSpec, TaskStart } from '../core/steps';
 
@@ -29,14 +29,7 @@ const deliverSchema = z.object({
 
 df.app.activity(fn.deliverActivity, {
   handler: async (input: unknown) => {
-    const d = parse(deliverSchema, input, fn.deliverActivity);
-    // The prompt opens before its question becomes readable, so a fast answer always finds it.
-    if (d.openPrompt) {
-      await openAndClosePrompts(d.openPrompt, d.closePrompts ?? []);
-      await writeMessages(d.batch, d.messages);
-    } else {
-      await Promise.all([writeMessages(d.batch, d.messages), openAndClosePrompts(undefined, d.closePrompts ?? [])]);
-    }
+    await deliver(parse(deliverSchema, input, fn.deliverActivity));
     return null;
   },
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readMessages, trimMessages, writeMessages, WINDOW_MS } from '../../core/outbox';
 import { claimPrompt, closePrompt, expirePrompt, listPrompts, openPrompt, unclaimPrompt } from '../../core/prompts';
+import { deliver } from '../../core/delivery';
 
 beforeAll(() => {
   if (!process.env.AzureWebJobsStorage) throw new Error('AzureWebJobsStorage is not set: run through vitest (its global setup starts Azurite).');
@@ -118,5 +119,33 @@ describe('prompts', () => {
     await openPrompt({ player, promptId: 'i.g0.p0', instanceId: 'i', question: 'old', openedAt: 1 });
     await openPrompt({ player, promptId: 'j.g0.p0', instanceId: 'j', question: 'new', openedAt: 2 });
     expect((await listPrompts(player)).map((p) => p.question)).toEqual(['new', 'old']);
+  });
+});
+
+describe('deliver (one flush)', () => {
+  it('opens the prompt and writes its question together; a retry changes nothing', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const flush = {
+      batch: { source: 'inst.g0', seq: 0 },
+      messages: [{ player, text: 'Continue?' }],
+      openPrompt: { player, promptId: 'inst.g0.p0', instanceId: 'inst', question: 'Continue?', openedAt: 1 },
+    };
+    await deliver(flush);
+    await claimPrompt((await listPrompts(player))[0], 'yes', 1);
+    await deliver(flush); // a retried activity: the claim survives, the question is not repeated
+    expect((await listPrompts(player))[0]).toMatchObject({ promptId: 'inst.g0.p0', state: 'claimed' });
+    expect(texts(await readMessages(player))).toEqual(['Continue?']);
+  });
+
+  it('closes the answered prompt while opening the next; falls back when the old one is already gone', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const open = (n: number) => ({ player, promptId: `inst.g0.p${n}`, instanceId: 'inst', question: `Q${n}?`, openedAt: n });
+    await deliver({ batch: { source: 'inst.g0', seq: 0 }, messages: [{ player, text: 'Q0?' }], openPrompt: open(0) });
+    await deliver({ batch: { source: 'inst.g0', seq: 1 }, messages: [{ player, text: 'Q1?' }], openPrompt: open(1), closePrompts: [{ player, promptId: 'inst.g0.p0' }] });
+    expect((await listPrompts(player)).map((p) => p.promptId)).toEqual(['inst.g0.p1']);
+    await closePrompt(player, 'inst.g0.p1'); // closed by another path meanwhile
+    await deliver({ batch: { source: 'inst.g0', seq: 2 }, messages: [{ player, text: 'Q2?' }], openPrompt: open(2), closePrompts: [{ player, promptId: 'inst.g0.p1' }] });
+    expect((await listPrompts(player)).map((p) => p.promptId)).toEqual(['inst.g0.p2']);
+    expect(texts(await readMessages(player))).toEqual(['Q0?', 'Q1?', 'Q2?']);
   });
 });
