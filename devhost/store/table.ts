@@ -3,6 +3,7 @@
 import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
 //   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
@@ -25,8 +26,8 @@ const SEQ_DIGITS = 10;
 const META_ROW = 'M';
 const INBOX = 'I:';
 
-const DEV_ACCOUNT = 'devstoreaccount1';
-const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const DEV_ACCOUNT = AZURITE_ACCOUNT;
+const DEV_KEY = AZURITE_KEY;
 /** What `UseDevelopmentStorage=true` means: Azurite's well-known account on its default table port. */
 const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:10002/${DEV_ACCOUNT}`;
 

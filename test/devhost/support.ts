@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { startTestHost, type TestHost, type TestHostOptions } from '../../devhost';
+import { startTestHost, type StatusJson as DevhostStatusJson, type TestHost, type TestHostOptions } from '../../devhost';
 
 /** Both stores every orchestration scenario runs on. */
 export const STORES = ['memory', 'table'] as const;
@@ -15,18 +15,8 @@ export const MGMT = '/runtime/webhooks/durabletask';
 export const HOUR = 60 * 60 * 1000;
 export const DAY = 24 * HOUR;
 
-/** The Durable status JSON as the management API returns it. */
-export interface StatusJson {
-  name: string;
-  instanceId: string;
-  runtimeStatus: string;
-  input: unknown;
-  customStatus: unknown;
-  output: unknown;
-  createdTime: string;
-  lastUpdatedTime: string;
-  historyEvents?: Array<Record<string, unknown> & { EventType: string }>;
-}
+/** The Durable status JSON as the management API returns it (historyEvents with string EventType). */
+export type StatusJson = Omit<DevhostStatusJson, 'historyEvents'> & { historyEvents?: Array<Record<string, unknown> & { EventType: string }> };
 
 /** Absolute path of a fixture app under test/fixtures. */
 export function fixture(name: string): string {
