@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   }
   say(`\nFunctions (${args.storage} store, ${args.clock} clock, task hub ${host.taskHub}):\n`);
   for (const line of host.describe()) say(`        ${line}`);
-  say(`\nManagement API: ${host.url}/runtime/webhooks/durabletask/instances\nHost started. Press Ctrl+C to stop.`);
+  say(`\nManagement API: ${host.displayUrl}/runtime/webhooks/durabletask/instances\nHost started. Press Ctrl+C to stop.`);
 
   let stopping = false;
   const stop = async (signal: string) => {

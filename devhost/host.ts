@@ -121,7 +121,12 @@ export class Host {
 
   /** Function list as Core Tools prints it. */
   describe(): string[] {
-    return this.server.describe(this.url);
+    return this.server.describe(this.displayUrl);
+  }
+
+  /** The URL to show people: localhost instead of the loopback address, as Core Tools prints it. */
+  get displayUrl(): string {
+    return this.url.replace('//127.0.0.1:', '//localhost:');
   }
 
   /** Status JSON of an instance, or undefined. */
