@@ -105,6 +105,38 @@ async function instanceIsLive(client: DurableClient, id: string): Promise<boolea
 }
 
 /**
+ * Raises an event and says whether a live instance got it. The SDK's raiseEvent treats "410 Gone" (a finished
+ * instance) as success, which would silently drop an answer; so this sends the same request the SDK sends, to the
+ * same local RPC endpoint (the binding's rpcBaseUrl), and reads the status itself. Without that endpoint it checks
+ * the instance's status first.
+ *
+ * @example
+ * if ((await raiseToLive(client, id, answerEvent(promptId), { text })) !== 'raised') { ... route the line elsewhere ... }
+ */
+export async function raiseToLive(client: DurableClient, id: string, event: string, data: unknown): Promise<'raised' | 'gone'> {
+  const rpcBaseUrl = (client as unknown as { clientData?: { rpcBaseUrl?: string } }).clientData?.rpcBaseUrl;
+  if (rpcBaseUrl) {
+    const res = await fetch(new URL(`instances/${id}/raiseEvent/${event}`, rpcBaseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(data),
+    });
+    await res.arrayBuffer();
+    if (res.status === 202) return 'raised';
+    if (res.status === 410 || res.status === 404) return 'gone';
+    throw new Error(`raiseEvent ${event} to ${id} answered HTTP ${res.status}`);
+  }
+  if (!(await instanceIsLive(client, id))) return 'gone';
+  try {
+    await client.raiseEvent(id, event, data);
+  } catch (err) {
+    if (isNotFound(err)) return 'gone';
+    throw err;
+  }
+  return 'raised';
+}
+
+/**
  * Re-raises answers that were claimed but whose prompt is still open after RERAISE_AFTER_MS (the process may have
  * died between the claim and the raise), and drops prompts whose instance is gone. Returns the open prompts.
  *
@@ -117,8 +149,8 @@ export async function openPrompts(client: DurableClient, player: string, nowMs =
     prompts
       .filter((p) => p.state === 'claimed' && nowMs - (p.claimedAt ?? 0) >= RERAISE_AFTER_MS)
       .map(async (p) => {
-        if (!(await instanceIsLive(client, p.instanceId))) return closePrompt(player, p.promptId);
-        await client.raiseEvent(p.instanceId, answerEvent(p.promptId), { text: p.answer ?? '' }).catch(() => undefined);
+        const outcome = await raiseToLive(client, p.instanceId, answerEvent(p.promptId), { text: p.answer ?? '' }).catch(() => 'retry later');
+        if (outcome === 'gone') await closePrompt(player, p.promptId);
       }),
   );
   return prompts.filter((p) => p.state === 'open');
@@ -133,22 +165,16 @@ export async function openPrompts(client: DurableClient, player: string, nowMs =
 export async function routeLine(client: DurableClient, player: string, text: string, log: (message: string) => void): Promise<InputResult> {
   const line = checkLine(text);
   for (const prompt of await openPrompts(client, player)) {
-    // The liveness check runs alongside the claim: a finished instance would silently drop the answer (raiseEvent
-    // treats 410 Gone as success), so the line must go elsewhere.
-    const [claimed, live] = await Promise.all([claimPrompt(prompt, line, Date.now()), instanceIsLive(client, prompt.instanceId).catch(() => true)]);
+    const claimed = await claimPrompt(prompt, line, Date.now());
     if (!claimed) continue; // another line took it: try the next prompt, then commands
     try {
-      if (!live) {
+      if ((await raiseToLive(client, claimed.instanceId, answerEvent(claimed.promptId), { text: line })) === 'gone') {
+        // The instance finished without closing its prompt (e.g. terminated): the line goes elsewhere.
         await closePrompt(player, claimed.promptId);
         continue;
       }
-      await client.raiseEvent(claimed.instanceId, answerEvent(claimed.promptId), { text: line });
       return { kind: 'answer', promptId: claimed.promptId, instanceId: claimed.instanceId };
     } catch (err) {
-      if (isNotFound(err)) {
-        await closePrompt(player, claimed.promptId);
-        continue;
-      }
       await unclaimPrompt(claimed);
       throw new GameError('answer_unavailable', `Your answer could not be delivered to the waiting command (${describeError(err).slice(0, 200)}); it was not accepted, send it again.`, { cause: err });
     }
