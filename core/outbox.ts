@@ -63,6 +63,12 @@ const CHUNK_BYTES = 2_000_000;
 const written = new EventEmitter();
 written.setMaxListeners(0);
 
+/** A message row as stored. */
+interface Row {
+  rowKey: string;
+  text: string;
+}
+
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 const timeOfKey = (key: string): number => Number(key.slice(1, 16));
@@ -113,15 +119,19 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
         bytes += size;
       }
       let index = 0;
+      const committed: Row[] = [];
       for (const [c, chunk] of chunks.entries()) {
         const marker = `x${sourceHash}.${batch.seq}.${c}`;
         const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: nowMs }], ...(c === 0 ? own : [])];
+        const rows: Row[] = [];
         for (const text of chunk) {
           const rowKey = `m${pad(nowMs, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(index++, 4)}`;
           actions.push(['create', { partitionKey: player, rowKey, text, t: nowMs }]);
+          rows.push({ rowKey, text });
         }
         try {
           await client.submitTransaction(actions);
+          committed.push(...rows);
         } catch (err) {
           const status = statusOf(err);
           if (status === 409 && (await exists(player, marker))) continue; // delivered before: nothing to do
@@ -131,7 +141,7 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
         }
       }
-      written.emit(player);
+      if (committed.length > 0) written.emit(player, committed);
     }),
   );
 }
@@ -178,10 +188,9 @@ const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toStr
 export async function readMessages(player: string, cursor?: string, nowMs = Date.now()): Promise<{ messages: ReadMessage[]; cursor: string }> {
   const from = decodeCursor(cursor);
   const seen = new Set(from?.s ?? []);
-  const lowMs = Math.max(from ? timeOfKey(from.k) - WINDOW_MS : 0, nowMs - settings.messageRetentionSeconds() * 1000, 0);
-  const low = `m${pad(lowMs, 15)}`;
+  const low = lowKey(from, nowMs);
   const client = await table('Messages');
-  const rows: { rowKey: string; text: string }[] = [];
+  const rows: Row[] = [];
   try {
     const pages = client
       .listEntities<{ text: string; t: number }>({ queryOptions: { filter: odata`PartitionKey eq ${player} and RowKey ge ${low} and RowKey lt ${'n'}` } })
@@ -193,6 +202,19 @@ export async function readMessages(player: string, cursor?: string, nowMs = Date
   } catch (err) {
     throw storageError(err, `read messages of ${player}`);
   }
+  return pageAfter(from, rows);
+}
+
+/** The oldest row key a read after `from` must look at (the window behind the cursor, within retention). */
+function lowKey(from: Cursor | undefined, nowMs: number): string {
+  const lowMs = Math.max(from ? timeOfKey(from.k) - WINDOW_MS : 0, nowMs - settings.messageRetentionSeconds() * 1000, 0);
+  return `m${pad(lowMs, 15)}`;
+}
+
+/** The page of `rows` (not yet seen, at or above the low key) a reader at `from` gets, and its next cursor. */
+function pageAfter(from: Cursor | undefined, candidates: Row[]): { messages: ReadMessage[]; cursor: string } {
+  const seen = new Set(from?.s ?? []);
+  const rows = candidates.filter((r) => !seen.has(r.rowKey));
   rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
   const page = rows.slice(0, PAGE);
   const messages = page.map((row) => ({ id: row.rowKey, text: row.text, time: new Date(timeOfKey(row.rowKey)).toISOString() }));
@@ -213,11 +235,16 @@ export async function waitForMessages(player: string, cursor: string | undefined
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
     // Subscribe before reading so a write between the read and the wait is not missed.
+    const pushed: Row[] = [];
     let wake: () => void = () => undefined;
     const woken = new Promise<void>((resolve) => {
       wake = resolve;
     });
-    written.on(player, wake);
+    const onWrite = (rows: Row[]): void => {
+      pushed.push(...rows);
+      wake();
+    };
+    written.on(player, onWrite);
     try {
       const result = await readMessages(player, cursor);
       const left = deadline - Date.now();
@@ -226,8 +253,16 @@ export async function waitForMessages(player: string, cursor: string | undefined
       await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(pollMs, left))))]);
       clearTimeout(timer);
       cursor = result.cursor;
+      // Rows this process just committed answer the wait without another query; rows written elsewhere
+      // meanwhile are within the cursor's window and come with the next read.
+      if (pushed.length > 0) {
+        const from = decodeCursor(cursor);
+        const low = lowKey(from, Date.now());
+        const fresh = pageAfter(from, pushed.filter((r) => r.rowKey >= low));
+        if (fresh.messages.length > 0) return fresh;
+      }
     } finally {
-      written.off(player, wake);
+      written.off(player, onWrite);
     }
   }
 }
