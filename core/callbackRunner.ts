@@ -10,6 +10,8 @@ import { whyNotJson, type Json } from './json';
 import { writeMessages, type OutMessage } from './outbox';
 import { callbackBody, type CallbackContext } from './registry';
 
+export { callbackErrorOf, type CallbackError } from './callbackError';
+
 /** The input every callback activity receives. */
 export const callbackInputSchema = z.object({
   player: z.string().min(1),
@@ -20,12 +22,6 @@ export const callbackInputSchema = z.object({
   args: z.array(z.unknown()),
 });
 export type CallbackInput = z.infer<typeof callbackInputSchema>;
-
-/** The error a failed callback reports to atErr: the callback's own message. */
-export interface CallbackError {
-  name: string;
-  message: string;
-}
 
 class CallbackCommandContext extends CommandContext implements CallbackContext {
   constructor(
@@ -73,23 +69,4 @@ export async function runCallback(name: string, rawInput: unknown, client: Durab
   // A retried success (the host lost its completion) writes its final messages only once.
   await writeMessages({ source: `${input.batch}.ok`, seq: seq }, ctx.drain());
   return (result ?? null) as Json;
-}
-
-/**
- * The callback's own message from the error an orchestrator catches when a callback activity fails
- * (real host: "Activity function 'cb_x' failed: <message> \n <details>"; structured FailureDetails when present).
- *
- * @example
- * catch (err) { const { message } = callbackErrorOf(err); }
- */
-export function callbackErrorOf(err: unknown): CallbackError {
-  if (err && typeof err === 'object' && 'failureDetails' in err) {
-    const d = (err as { failureDetails?: { errorType?: string; errorMessage?: string } }).failureDetails;
-    if (d?.errorMessage !== undefined) return { name: d.errorType ?? 'Error', message: d.errorMessage };
-  }
-  const text = err instanceof Error ? err.message : describeError(err);
-  const reason = text.split(' \n ')[0];
-  const m = /^Activity function '[^']*' failed: ([\s\S]*)$/.exec(reason);
-  const message = (m ? m[1] : reason).replace(/^(?:Error|GameError): /, '');
-  return { name: err instanceof Error && err.name !== 'Error' ? err.name : 'Error', message };
 }

@@ -6,7 +6,7 @@ export type { RunAsyncOptions, TaskInfo, TaskState } from './tasks';
 export { sleep, ask, Step } from './steps';
 export type { AskOptions, RetryPolicy, DurableContext } from './steps';
 export type { Caller, Cmd } from './context';
-export type { CallbackError } from './callbackRunner';
+export type { CallbackError } from './callbackError';
 export type { Json } from './json';
 export type { Duration } from './duration';
 export { GameError, isGameError } from './errors';

@@ -2,7 +2,7 @@
 // (continue-as-new between rounds keeps the history bounded). Deterministic code only.
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { z } from 'zod';
-import { callbackErrorOf } from '../core/callbackRunner';
+import { callbackErrorOf } from '../core/callbackError';
 import { checkResult, interactiveSession } from '../core/driver';
 import { GameError } from '../core/errors';
 import { whyNotJson } from '../core/json';

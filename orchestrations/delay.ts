@@ -3,7 +3,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { z } from 'zod';
-import { callbackErrorOf } from '../core/callbackRunner';
+import { callbackErrorOf } from '../core/callbackError';
 import { GameError } from '../core/errors';
 import { CALLBACK_ACTIVITY_PREFIX, CONTROL_EVENTS, fn, type ControlOp } from '../core/names';
 import type { DeliverInput } from '../core/driver';

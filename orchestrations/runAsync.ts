@@ -4,7 +4,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { z } from 'zod';
-import { callbackErrorOf, type CallbackError } from '../core/callbackRunner';
+import { callbackErrorOf, type CallbackError } from '../core/callbackError';
 import { toMillis } from '../core/duration';
 import { GameError } from '../core/errors';
 import { CALLBACK_ACTIVITY_PREFIX, fn } from '../core/names';
