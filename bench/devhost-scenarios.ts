@@ -45,10 +45,10 @@ async function waitListening(base: string, child: ChildProcess): Promise<void> {
 }
 
 /**
- * Start `n` fiveSteps orchestrations through the app's HTTP starter (a separate devhost process, as a
- * player's client would reach it), `concurrency` requests at a time, and time until all completed.
+ * Start `n` fiveSteps orchestrations over HTTP against a separate devhost process (through the management
+ * API, or the app's own HTTP starter), `concurrency` requests at a time, and time until all completed.
  */
-export async function throughput(storage: 'memory' | 'table', n: number, concurrency: number, env: Record<string, string>): Promise<ThroughputResult> {
+export async function throughput(storage: 'memory' | 'table', n: number, concurrency: number, env: Record<string, string>, via: 'api' | 'app' = 'api'): Promise<ThroughputResult> {
   const port = 18000 + Math.floor(Math.random() * 2000);
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [CLI, BENCH_APP, '--port', String(port), '--storage', storage, '--task-hub', `Bench${Date.now()}`, '--quiet'], {
@@ -57,8 +57,11 @@ export async function throughput(storage: 'memory' | 'table', n: number, concurr
   });
   try {
     await waitListening(base, child);
+    // 'api': POST to the Durable management API (what the devhost itself serves); 'app': through the app's own
+    // HTTP starter, which adds a function invocation and the SDK client's loopback RPC per start.
+    const startUrl = via === 'app' ? `${base}/api/five` : `${base}${MGMT}/orchestrators/fiveSteps`;
     const startOne = async () => {
-      const res = await fetch(`${base}/api/five`, { method: 'POST' });
+      const res = await fetch(startUrl, { method: 'POST' });
       if (res.status !== 202) throw new Error(`start answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
     };
@@ -122,7 +125,7 @@ export async function timers(n: number, leadMs: number, spreadMs: number): Promi
 if (require.main === module) {
   const [scenario, argText] = process.argv.slice(2);
   const args = JSON.parse(argText ?? '{}') as Record<string, never>;
-  const run = scenario === 'timers' ? timers(args.n, args.leadMs, args.spreadMs) : throughput(args.storage, args.n, args.concurrency, args.env ?? {});
+  const run = scenario === 'timers' ? timers(args.n, args.leadMs, args.spreadMs) : throughput(args.storage, args.n, args.concurrency, args.env ?? {}, args.via ?? 'api');
   run.then(
     (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');

@@ -34,6 +34,8 @@ const ROUND_TIMEOUT_MS = 20_000;
 
 export interface GameArgs {
   env?: Record<string, string>;
+  /** Where the devhost keeps the Durable state: 'table' (Azurite, default) or 'memory' (the game's tables stay on Azurite). */
+  durableStore?: 'memory' | 'table';
   /** prompt: players, warm-up rounds and measured rounds per player, mean think time between rounds. */
   players?: number;
   warmup?: number;
@@ -82,7 +84,7 @@ interface Game {
   stop(): Promise<void>;
 }
 
-export async function startGame(name: string, env: Record<string, string>): Promise<Game> {
+export async function startGame(name: string, env: Record<string, string>, durableStore: 'memory' | 'table' = 'table'): Promise<Game> {
   if (!env.AzureWebJobsStorage) {
     throw new Error('AzureWebJobsStorage is not set: pass {"env":{"AzureWebJobsStorage":"<Azurite connection string>"}} (bench/run.ts does) or set it in the environment.');
   }
@@ -90,7 +92,9 @@ export async function startGame(name: string, env: Record<string, string>): Prom
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [CLI, ROOT, '--port', String(port), '--storage', 'table', '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
+    // BENCH_HOST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the host process.
+    const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
       cwd: ROOT,
       env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -296,7 +300,7 @@ export async function prompt(a: GameArgs): Promise<PromptResult> {
   const warmup = a.warmup ?? 2;
   const rounds = a.rounds ?? 20;
   const thinkMs = a.thinkMs ?? 1000;
-  const game = await startGame('prompt', a.env ?? {});
+  const game = await startGame('prompt', a.env ?? {}, a.durableStore);
   try {
     const players = await join(game.base, 'pr', n);
     log(`prompt: ${n} players signed in; ${warmup} warm-up + ${rounds} measured rounds each, think ${thinkMs} ms +-50%`);
@@ -346,7 +350,7 @@ export async function commands(a: GameArgs): Promise<CommandsResult> {
   const depth = a.depth ?? 2;
   const warmS = a.cmdWarmupS ?? 3;
   const measureS = a.cmdSeconds ?? 12;
-  const game = await startGame('commands', a.env ?? {});
+  const game = await startGame('commands', a.env ?? {}, a.durableStore);
   try {
     const players = await join(game.base, 'cm', n);
     log(`commands: ${n} players x ${depth} asynccommand in flight; ${warmS} s warm-up, ${measureS} s measured`);
@@ -456,7 +460,7 @@ const around = (lat: number[], from: number, to: number): number => median(lat.s
 export async function loops(a: GameArgs): Promise<LoopResult> {
   const bounded = a.boundedRounds ?? 505;
   const plain = a.plainRounds ?? 505;
-  const game = await startGame('loop', a.env ?? {});
+  const game = await startGame('loop', a.env ?? {}, a.durableStore);
   try {
     const [pb, pp, pw] = await join(game.base, 'lp', 3);
     // Warm the host (JIT, connections, tables) with short runs of both forms, so "round 10" compares loop state
