@@ -157,19 +157,40 @@ async function exists(player: string, rowKey: string): Promise<boolean> {
   }
 }
 
+/**
+ * Most messages a cursor remembers from its window. A player who gets more than this within WINDOW_MS (a fast
+ * loop) has the window shortened to the remembered ones instead: the cursor must stay short enough for a URL.
+ */
+export const CURSOR_MEMORY = 128;
+
 interface Cursor {
   /** Newest row key returned so far. */
   k: string;
-  /** Row keys already returned that lie within WINDOW_MS of `k`. */
+  /**
+   * Messages already returned within the window behind `k`, each as `<ms before k, base 36>.<short hash of the
+   * row key>`: compact, so the cursor stays about 2 KB at most however fast messages come.
+   */
   s: string[];
+  /** When set, rows older than this time (ms) are not read again: the window was shortened (see CURSOR_MEMORY). */
+  lo?: number;
 }
+
+const seenId = (rowKey: string): string => createHash('sha256').update(rowKey).digest('base64url').slice(0, 8);
+const idOfEntry = (entry: string): string => entry.slice(entry.indexOf('.') + 1);
 
 function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof value.k === 'string' && /^m\d{15}/.test(value.k) && Array.isArray(value.s) && value.s.every((s) => typeof s === 'string')) {
-      return { k: value.k, s: value.s };
+    if (
+      typeof value.k === 'string' &&
+      /^m\d{15}/.test(value.k) &&
+      Array.isArray(value.s) &&
+      value.s.length <= 4 * CURSOR_MEMORY &&
+      value.s.every((e) => typeof e === 'string' && /^[0-9a-z]+\.[\w-]+$/.test(e)) &&
+      (value.lo === undefined || Number.isSafeInteger(value.lo))
+    ) {
+      return { k: value.k, s: value.s, lo: value.lo };
     }
   } catch {
     // fall through to the error below
@@ -179,6 +200,9 @@ function decodeCursor(cursor: string | undefined): Cursor | undefined {
 
 const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
 
+/** The ids (short hashes) of the messages a cursor already returned. */
+const seenSet = (from: Cursor | undefined): Set<string> => new Set((from?.s ?? []).map(idOfEntry));
+
 /**
  * Reads a player's messages after `cursor`, oldest first, at most 100; returns them and the next cursor.
  *
@@ -187,7 +211,7 @@ const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toStr
  */
 export async function readMessages(player: string, cursor?: string, nowMs = Date.now()): Promise<{ messages: ReadMessage[]; cursor: string }> {
   const from = decodeCursor(cursor);
-  const seen = new Set(from?.s ?? []);
+  const seen = seenSet(from);
   const low = lowKey(from, nowMs);
   const client = await table('Messages');
   const rows: Row[] = [];
@@ -196,7 +220,7 @@ export async function readMessages(player: string, cursor?: string, nowMs = Date
       .listEntities<{ text: string; t: number }>({ queryOptions: { filter: odata`PartitionKey eq ${player} and RowKey ge ${low} and RowKey lt ${'n'}` } })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
-      for (const row of page) if (row.rowKey && !seen.has(row.rowKey)) rows.push({ rowKey: row.rowKey, text: row.text });
+      for (const row of page) if (row.rowKey && !seen.has(seenId(row.rowKey))) rows.push({ rowKey: row.rowKey, text: row.text });
       if (rows.length >= PAGE) break;
     }
   } catch (err) {
@@ -207,22 +231,37 @@ export async function readMessages(player: string, cursor?: string, nowMs = Date
 
 /** The oldest row key a read after `from` must look at (the window behind the cursor, within retention). */
 function lowKey(from: Cursor | undefined, nowMs: number): string {
-  const lowMs = Math.max(from ? timeOfKey(from.k) - WINDOW_MS : 0, nowMs - settings.messageRetentionSeconds() * 1000, 0);
+  const lowMs = Math.max(from ? timeOfKey(from.k) - WINDOW_MS : 0, from?.lo ?? 0, nowMs - settings.messageRetentionSeconds() * 1000, 0);
   return `m${pad(lowMs, 15)}`;
 }
 
 /** The page of `rows` (not yet seen, at or above the low key) a reader at `from` gets, and its next cursor. */
 function pageAfter(from: Cursor | undefined, candidates: Row[]): { messages: ReadMessage[]; cursor: string } {
-  const seen = new Set(from?.s ?? []);
-  const rows = candidates.filter((r) => !seen.has(r.rowKey));
+  const seen = seenSet(from);
+  const rows = candidates.filter((r) => !seen.has(seenId(r.rowKey)));
   rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
   const page = rows.slice(0, PAGE);
   const messages = page.map((row) => ({ id: row.rowKey, text: row.text, time: new Date(timeOfKey(row.rowKey)).toISOString() }));
   let k = from?.k ?? `m${pad(0, 15)}`;
   for (const row of page) if (row.rowKey > k) k = row.rowKey;
-  const horizon = timeOfKey(k) - WINDOW_MS;
-  const s = [...seen, ...page.map((r) => r.rowKey)].filter((key) => timeOfKey(key) >= horizon);
-  return { messages, cursor: encodeCursor({ k, s }) };
+  const kt = timeOfKey(k);
+  // Everything remembered, with its time, newest first: what the previous cursor held, and this page.
+  const oldKt = from ? timeOfKey(from.k) : kt;
+  const remembered = [
+    ...(from?.s ?? []).map((e) => ({ t: oldKt - parseInt(e.slice(0, e.indexOf('.')), 36), id: idOfEntry(e) })),
+    ...page.map((r) => ({ t: timeOfKey(r.rowKey), id: seenId(r.rowKey) })),
+  ]
+    .filter((e) => e.t >= kt - WINDOW_MS && e.t >= (from?.lo ?? 0))
+    .sort((a, b) => b.t - a.t);
+  let lo = from?.lo !== undefined && from.lo > kt - WINDOW_MS ? from.lo : undefined;
+  let kept = remembered;
+  if (remembered.length > CURSOR_MEMORY) {
+    // Too many to remember: stop re-reading below the oldest kept time (all messages of that very ms are kept).
+    lo = remembered[CURSOR_MEMORY - 1].t;
+    kept = remembered.filter((e) => e.t >= lo!);
+  }
+  const s = kept.map((e) => `${(kt - e.t).toString(36)}.${e.id}`);
+  return { messages, cursor: encodeCursor(lo === undefined ? { k, s } : { k, s, lo }) };
 }
 
 /**

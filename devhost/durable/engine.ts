@@ -364,7 +364,10 @@ export class Engine {
     return this.track(async () => {
       const live = await this.liveOf(instanceId);
       if (!live || this.closed) return;
-      if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) return;
+      if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) {
+        if (!live.running && live.inbox.length === 0) this.live.delete(instanceId); // loaded only to drop this
+        return;
+      }
       const msg = this.message(ev, executionId);
       if (volatile) this.volatile.add(msg);
       else await this.o.store.enqueue(instanceId, msg);

@@ -43,6 +43,27 @@ describe('outbox', () => {
     expect(texts(await readMessages(player, second.cursor, t + 50))).toEqual(['after']);
   });
 
+  it('a fast player\'s cursor stays short (fits a URL) and still returns every message exactly once', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const t = 30_000_000;
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    // 600 messages 4 ms apart: far more than CURSOR_MEMORY within one WINDOW_MS, read one at a time.
+    for (let i = 0; i < 600; i++) {
+      await writeMessages({ source: 'fast', seq: i }, [{ player, text: `m${i}` }], t + i * 4);
+      const r = await readMessages(player, cursor, t + i * 4 + 1);
+      seen.push(...texts(r));
+      cursor = r.cursor;
+      expect(cursor.length).toBeLessThan(3000);
+    }
+    expect(seen).toEqual(Array.from({ length: 600 }, (_, i) => `m${i}`));
+    // A message committed late, older than the newest but within what the cursor still re-reads, is delivered once.
+    await writeMessages({ source: 'late', seq: 0 }, [{ player, text: 'late' }], t + 599 * 4 - 8);
+    const r = await readMessages(player, cursor, t + 600 * 4);
+    expect(texts(r)).toEqual(['late']);
+    expect(texts(await readMessages(player, r.cursor, t + 600 * 4 + 1))).toEqual([]);
+  }, 120_000);
+
   it('writes many messages in several transactions and pages reads by 100', async () => {
     const player = `p${randomUUID().slice(0, 8)}`;
     const many = Array.from({ length: 250 }, (_, i) => ({ player, text: `m${i}` }));
