@@ -44,6 +44,8 @@ interface Live {
   state: EngineState;
   running: boolean;
   timers: Map<string, TimerHandle>;
+  /** Consecutive failed attempts to process the first message (store outage): drives the retry back-off. */
+  failures?: number;
 }
 
 type Effect =
@@ -384,8 +386,13 @@ export class Engine {
         for (let msg = this.pickNext(live); msg; msg = this.pickNext(live)) {
           await this.process(live, msg);
         }
+        live.failures = 0;
       } catch (err) {
-        this.o.log({ level: 'error', message: `devhost: instance '${live.meta.instanceId}' could not be processed: ${messageOf(err)}` });
+        // A store outage, most likely: the message stays first in the inbox and is tried again with back-off.
+        live.failures = (live.failures ?? 0) + 1;
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(live.failures, 6));
+        this.o.log({ level: 'error', message: `devhost: instance '${live.meta.instanceId}' could not be processed (attempt ${live.failures}; next in ${wait} ms): ${messageOf(err)}` });
+        setTimeout(() => this.kick(live), wait).unref();
       } finally {
         live.running = false;
         if (isTerminal(live.meta.status) && live.inbox.length === 0) this.live.delete(live.meta.instanceId);
