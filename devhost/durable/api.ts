@@ -175,7 +175,8 @@ export class DurableApi {
     const timeout = req.url.searchParams.get('timeout');
     if (timeout) {
       const done = await this.waitForCompletion(id, Number(timeout) * 1000);
-      if (done) return { status: 200, body: done.runtimeStatus === 'Completed' ? done.output : done };
+      // As waitForCompletionOrCreateCheckStatusResponse: the output when Completed, the status object otherwise (500 when Failed).
+      if (done) return { status: done.runtimeStatus === 'Failed' ? 500 : 200, body: done.runtimeStatus === 'Completed' ? done.output : done };
     }
     const urls = managementUrls(origin, this.hub, id);
     delete urls.rewindPostUri;

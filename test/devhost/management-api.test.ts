@@ -133,6 +133,14 @@ describe.each(STORES)('management API on the %s store', (storage) => {
       expect(Object.keys(body).sort()).toEqual([...MANAGEMENT_KEYS].sort());
       expect((await statusViaHttp(host, body.id)).body.runtimeStatus).toBe('Running');
     });
+
+    it('with ?timeout: a failed instance answers 500 with its status object, as waitForCompletion does', async () => {
+      const res = await host.fetch(`${MGMT}/orchestrators/throws?timeout=10&pollingInterval=1`, { method: 'POST' });
+      expect(res.status, await peek(res)).toBe(500);
+      const body = (await res.json()) as StatusJson;
+      expect(body.runtimeStatus).toBe('Failed');
+      expect(body.output).toMatch(/orchestrator exploded/);
+    });
   });
 
   describe('GET instances/{id}', () => {
