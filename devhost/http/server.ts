@@ -145,6 +145,8 @@ export class HostServer {
       throw new HostError('NotFound', `No function matches ${method} ${url.pathname}.`);
     } catch (err) {
       if (err instanceof HostError) return sendApi(res, { status: err.status, headers: err.headers, body: err.toJSON() });
+      // A store refusing a write that would not fit (TableStore: 1 MiB per entity) is the caller's payload, not a host fault.
+      if ((err as { code?: unknown } | null)?.code === 'PayloadTooLarge') return sendApi(res, { status: 413, body: new HostError('PayloadTooLarge', messageOf(err)).toJSON() });
       this.o.log({ level: 'error', message: `devhost: request failed: ${err instanceof Error ? err.stack : String(err)}` });
       return sendApi(res, { status: 500, body: new HostError('Internal', `The devhost failed on this request: ${messageOf(err)}`).toJSON() });
     }
