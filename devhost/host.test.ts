@@ -22,3 +22,28 @@ describe('devhost smoke', () => {
     }
   });
 });
+
+describe('Host.start failing after it listens', () => {
+  it('releases the port when recovering instances fails (store outage at start-up)', async () => {
+    const { Host } = await import('./host');
+    const { MemoryStore } = await import('./store/memory');
+    const net = await import('node:net');
+    const path = await import('node:path');
+    const free = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const store = new MemoryStore();
+    store.list = () => Promise.reject(new Error('store unreachable'));
+    const appDir = path.resolve(__dirname, '../test/fixtures/durable-basics');
+    await expect(Host.start({ appDir, port: free, storage: store, clock: 'virtual' })).rejects.toThrow(/store unreachable/);
+    const again = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(free, '127.0.0.1', () => resolve());
+    });
+    await new Promise((r) => again.close(r));
+  });
+});

@@ -114,7 +114,12 @@ export class Host {
     origin = host.url;
     // The SDK rewrites management URLs to localhost:7071 unless WEBSITE_HOSTNAME names the host.
     if (!process.env.WEBSITE_HOSTNAME || process.env.WEBSITE_HOSTNAME.includes('0.0.0.0')) process.env.WEBSITE_HOSTNAME = `${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
-    await engine.recover();
+    try {
+      await engine.recover();
+    } catch (err) {
+      await host.close(); // the server already listens: without this the port and the process stay held
+      throw err;
+    }
     if (clock.kind === 'virtual' && opts.autoSkip) void host.skipLoop();
     return host;
   }
