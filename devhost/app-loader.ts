@@ -157,7 +157,8 @@ function globToRegExp(glob: string): RegExp {
         i += glob[i + 2] === '/' ? 2 : 1;
       } else re += '[^/]*';
     } else if (c === '?') re += '[^/]';
-    else if (c === '{') {
+    else if (c === '{' && glob.indexOf('}', i) > i) {
+      // An unclosed '{' falls through to a literal: with end = -1 the loop would restart from 0 forever.
       const end = glob.indexOf('}', i);
       re += '(?:' + glob.slice(i + 1, end).split(',').map(escape).join('|') + ')';
       i = end;
