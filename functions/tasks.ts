@@ -28,7 +28,8 @@ app.http('tasksControl', {
   extraInputs: [df.input.durableClient()],
   handler: route(async (req, context) => {
     const player = authenticate(req);
-    const op = ACTIONS[req.params.action ?? ''];
+    const action = req.params.action ?? '';
+    const op = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!op) throw new GameError('not_found', `Unknown task action ${JSON.stringify(req.params.action)}; use cancel, pause, unpause or fire.`);
     const id = req.params.id ?? '';
     const runtime = new ClientRuntime(df.getClient(context));

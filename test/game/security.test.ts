@@ -158,6 +158,10 @@ describe('bad input', () => {
     expect(await alice.post('/api/tasks/no.such.task/cancel')).toMatchObject({ status: 404, body: { error: { code: 'task_not_found' } } });
   });
 
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])('task action %s (an Object.prototype name) is a 404, not a call with a function as the op', async (action) => {
+    expect(await alice.post(`/api/tasks/${aliceTask}/${action}`)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+  });
+
   it('an unknown command gets the no-match reply, a crashing command a message; neither is an HTTP error', async () => {
     await alice.read();
     // answer alice's open prompt first so lines route to commands
