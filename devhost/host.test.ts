@@ -47,3 +47,19 @@ describe('Host.start failing after it listens', () => {
     await new Promise((r) => again.close(r));
   });
 });
+
+describe('waiting for a change', () => {
+  it('polling loops (waitFor, ?timeout, the CLI skip loop) do not pile up one change waiter per poll', async () => {
+    const path = await import('node:path');
+    const t = await startTestHost({ appDir: path.resolve(__dirname, '../test/fixtures/durable-basics') });
+    try {
+      const id = await t.client().startNew('waiter');
+      await t.idle();
+      await expect(t.waitFor(id, { timeoutMs: 1200 })).rejects.toThrow(/still Running/);
+      const waiters = (t.host.engine as unknown as { changeWaiters: unknown[] }).changeWaiters;
+      expect(waiters.length).toBeLessThanOrEqual(1);
+    } finally {
+      await t.dispose();
+    }
+  });
+});

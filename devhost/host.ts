@@ -188,7 +188,7 @@ export class Host {
       if (left <= 0) {
         throw new Error(`waitFor('${instanceId}'): still ${meta.status} after ${timeoutMs} ms, with no timer due; is it waiting for an external event? custom status: ${meta.customStatus}`);
       }
-      await Promise.race([this.engine.nextChange(), new Promise((r) => setTimeout(r, Math.min(left, 250)))]);
+      await this.engine.nextChange(Math.min(left, 250));
     }
   }
 
@@ -220,7 +220,7 @@ export class Host {
         this.scheduler.fireDue();
         continue;
       }
-      await Promise.race([this.engine.nextChange(), new Promise((r) => setTimeout(r, 500))]);
+      await this.engine.nextChange(500);
     }
   }
 }

@@ -190,7 +190,7 @@ export class DurableApi {
       if (meta && TERMINAL_STATUSES.includes(meta.status)) return toStatusJson(meta);
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
-      await Promise.race([this.engine.nextChange(), new Promise((r) => setTimeout(r, Math.min(left, 1000)))]);
+      await this.engine.nextChange(Math.min(left, 1000));
     }
   }
 

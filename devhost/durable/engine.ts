@@ -274,9 +274,26 @@ export class Engine {
     });
   }
 
-  /** Resolves on the next instance state change (any instance). */
-  nextChange(): Promise<void> {
-    return new Promise((resolve) => this.changeWaiters.push(resolve));
+  /**
+   * Resolves on the next instance state change (any instance), or after `timeoutMs` when given. A timed-out
+   * wait removes its waiter and a change clears the timer, so a polling loop holds one waiter and no stray timer.
+   * @example await engine.nextChange(250);
+   */
+  nextChange(timeoutMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onChange = (): void => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      this.changeWaiters.push(onChange);
+      if (timeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        const i = this.changeWaiters.indexOf(onChange);
+        if (i >= 0) this.changeWaiters.splice(i, 1);
+        resolve();
+      }, timeoutMs);
+    });
   }
 
   close(): void {
