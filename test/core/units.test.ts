@@ -81,6 +81,10 @@ describe('durations', () => {
     ['7d', 604_800_000],
   ])('%j is %i ms', (d, ms) => expect(toMillis(d)).toBe(ms));
   it.each([-1, NaN, Infinity, '5 parsecs', '', null, true])('%j is refused', (d) => expect(code(() => toMillis(d))).toBe('bad_duration'));
+  // A fire time past what a Date holds made the delay orchestrator fail with "Invalid time value" after the
+  // player had been told the reminder was set.
+  it.each([1e20, '99999999999999999999999s', '300000000d'])('%j, past any date a timer can hold, is refused', (d) => expect(code(() => toMillis(d))).toBe('bad_duration'));
+  it('100 years is still a duration', () => expect(toMillis('36500d')).toBe(36_500 * 86_400_000));
 });
 
 describe('lines', () => {
