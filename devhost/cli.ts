@@ -178,4 +178,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-void main();
+void main().catch((err: unknown) => {
+  process.stderr.write(`devhost: ${messageOf(err)}\n`);
+  process.exit(1);
+});

@@ -212,15 +212,19 @@ function setHeaderSafely(res: http.ServerResponse, name: string, value: string):
 async function writeBody(res: http.ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();
   let gone = false;
-  res.once('close', () => {
-    gone = true;
-    void reader.cancel().catch(() => undefined);
-  });
+  const closed = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      gone = true;
+      void reader.cancel().catch(() => undefined);
+      resolve();
+    }),
+  );
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done || gone) break;
-      if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+      // Wait for the socket to take more, or for the client to go away (then 'drain' never comes).
+      if (!res.write(value)) await Promise.race([new Promise((r) => res.once('drain', r)), closed]);
     }
     res.end();
   } catch {
