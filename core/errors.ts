@@ -100,3 +100,18 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
 }
+
+/** Longest error text quoted in a player message (a message may hold at most 16 KiB). */
+const MAX_QUOTED_ERROR = 1000;
+
+/**
+ * The message a player gets when their command throws, Evennia's wording; a long error is shortened so the notice
+ * itself always fits in a message.
+ *
+ * @example
+ * untrappedNotice('dig', 'no shovel') // "An untrapped error occurred in 'dig': no shovel"
+ */
+export function untrappedNotice(key: string, message: string): string {
+  const shown = message.length > MAX_QUOTED_ERROR ? `${message.slice(0, MAX_QUOTED_ERROR)}…` : message;
+  return `An untrapped error occurred in '${key}': ${shown}`;
+}

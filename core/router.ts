@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { ClientRuntime, isNotFound } from './clientRuntime';
 import { CommandContext } from './context';
-import { GameError, describeError } from './errors';
+import { GameError, describeError, untrappedNotice } from './errors';
 import { answerEvent, fn, instanceId } from './names';
 import { writeMessages, type OutMessage } from './outbox';
 import { claimPrompt, closePrompt, listPrompts, unclaimPrompt, type Prompt } from './prompts';
@@ -202,7 +202,7 @@ export async function routeLine(client: DurableClient, player: string, text: str
     ok = false;
     const message = err instanceof Error ? err.message : describeError(err);
     log(`command '${def.key}' of player ${player} failed: ${describeError(err)}`);
-    cmd.caller.msg(`An untrapped error occurred in '${def.key}': ${message}`);
+    cmd.caller.msg(untrappedNotice(def.key, message));
   }
   await deliver(cmd.drain());
   return { kind: 'command', command: def.key, ok };

@@ -38,9 +38,18 @@ export function registerDevCommands(): void {
     await startCommand(cmd, 'greet');
     await delay(cmd, 5, startLater, ['twoq']);
   });
-  command('crash', () => {
-    throw new Error('the command crashed');
+  command('crash', (_caller, args) => {
+    throw new Error(args === 'long' ? `the command crashed: ${'x'.repeat(20_000)}` : 'the command crashed');
   }, { hidden: true });
+  command(
+    'icrash',
+    interactive(function* (caller) {
+      caller.msg('about to crash');
+      yield 0;
+      throw new Error(`the interactive command crashed: ${'y'.repeat(20_000)}`);
+    }),
+    { hidden: true },
+  );
 
   command(
     'greet',

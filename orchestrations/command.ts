@@ -4,7 +4,7 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { z } from 'zod';
 import { callbackErrorOf } from '../core/callbackError';
 import { checkResult, interactiveSession } from '../core/driver';
-import { GameError } from '../core/errors';
+import { GameError, untrappedNotice } from '../core/errors';
 import { whyNotJson } from '../core/json';
 import { findCommand } from '../core/registry';
 
@@ -62,7 +62,7 @@ export function* commandOrchestrator(context: OrchestrationContext): Generator<T
     throw new GameError('bad_yield', `A round of loop '${def.key}' returned ${JSON.stringify(next) ?? 'undefined'}; return again(nextState) or stop(result).`);
   } catch (err) {
     const message = callbackErrorOf(err).message;
-    caller.msg(`An untrapped error occurred in '${def.key}': ${message}`);
+    caller.msg(untrappedNotice(def.key, message));
     if (!context.df.isReplaying) context.error(`command ${context.df.instanceId} ('${def.key}', player ${input.player}) failed: ${message}`);
     yield* io.flush();
     throw err;

@@ -174,6 +174,24 @@ describe('bad input', () => {
     expect(await alice.read()).toEqual(["An untrapped error occurred in 'crash': the command crashed"]);
   });
 
+  it('a command that throws an error longer than a message may be still answers 202 and tells the player (shortened)', async () => {
+    await alice.read();
+    expect(await alice.send('crash long')).toMatchObject({ status: 202, body: { kind: 'command', ok: false } });
+    const [msg] = await alice.read();
+    expect(msg).toMatch(/^An untrapped error occurred in 'crash': the command crashed: x+…$/);
+    expect(msg.length).toBeLessThan(2000);
+  });
+
+  it('an interactive command that throws an overlong error still delivers what it said and the error notice', async () => {
+    await alice.read();
+    const { instanceId } = await alice.type('icrash');
+    expect(await host.waitFor(String(instanceId))).toMatchObject({ runtimeStatus: 'Failed' });
+    const msgs = await alice.read();
+    expect(msgs[0]).toBe('about to crash');
+    expect(msgs[1]).toMatch(/^An untrapped error occurred in 'icrash': the interactive command crashed: y+…$/);
+    expect(msgs).toHaveLength(2);
+  });
+
   it('no request above produced a 500', () => {
     expect(host.logs.filter((l) => /unexpected error/.test(l.message))).toEqual([]);
   });
