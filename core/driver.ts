@@ -4,6 +4,7 @@
 import * as df from 'durable-functions';
 import type { DurableOrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { CommandContext, type Caller } from './context';
+import { MAX_DURATION_MS } from './duration';
 import { GameError } from './errors';
 import { whyNotJson, type Json } from './json';
 import { answerEvent, fn } from './names';
@@ -185,8 +186,8 @@ export class InteractiveIO {
   /** Turns one yielded value into Durable work and returns what the yield evaluates to. */
   *resolve(value: unknown): Generator<Task, unknown, unknown> {
     if (typeof value === 'number') {
-      if (!Number.isFinite(value) || value < 0) {
-        throw new GameError('bad_yield', `interactive command '${this.cmd.key}' yielded ${String(value)}: a wait must be a finite number of seconds >= 0.`);
+      if (!Number.isFinite(value) || value < 0 || value * 1000 > MAX_DURATION_MS) {
+        throw new GameError('bad_yield', `interactive command '${this.cmd.key}' yielded ${String(value)}: a wait must be a finite number of seconds >= 0, at most 100 years.`);
       }
       return yield* this.sleep(Math.round(value * 1000));
     }

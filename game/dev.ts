@@ -87,7 +87,7 @@ export function registerDevCommands(): void {
   command(
     'badyield',
     interactive(function* (caller, args) {
-      const bad: Record<string, unknown> = { object: { a: 1 }, true: true, null: null, nan: NaN, negative: -1, function: () => 1, undefined };
+      const bad: Record<string, unknown> = { object: { a: 1 }, true: true, null: null, nan: NaN, negative: -1, huge: 1e20, function: () => 1, undefined };
       try {
         yield args in bad ? bad[args] : { kind: args };
       } catch (err) {

@@ -113,6 +113,7 @@ describe('interactive commands', () => {
     ['null', /yielded object null/],
     ['nan', /yielded NaN: a wait must be a finite number of seconds >= 0/],
     ['negative', /yielded -1: a wait must be a finite number/],
+    ['huge', /yielded 100000000000000000000: a wait must be a finite number/],
     ['function', /yielded a function/],
     ['undefined', /yielded undefined/],
   ] as const) {
