@@ -26,6 +26,7 @@ it('a delay and an open prompt survive a restart of the host (table store)', asy
     await before.type('remind 60 stretch your legs');
     expect((await before.read())[0]).toMatch(/^I will remind you in 60 seconds \(task \S+\)\.$/);
     await before.type('greet');
+    await host.idle();
     expect(await before.read()).toEqual(['What is your name?']);
     await host.advance('30s');
     expect(await before.read()).toEqual([]);
@@ -34,6 +35,7 @@ it('a delay and an open prompt survive a restart of the host (table store)', asy
     host = await start(taskHub, prefix);
     const after = new Player(host, 'sleeper');
     expect((await after.signIn()).status).toBe(200);
+    await host.idle();
     await after.read(); // everything said before the restart
     expect(await after.type('Ana')).toMatchObject({ kind: 'answer' });
     await host.idle();
