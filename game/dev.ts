@@ -152,6 +152,11 @@ export function registerDevCommands(): void {
     const task = await runAsync(cmd, boom, []);
     caller.msg(`started ${task.id}`);
   });
+  // An errback that throws too: the default errback still tells the player.
+  command('asyncerrfails', async (caller, _args, cmd) => {
+    const task = await runAsync(cmd, boom, [], { atErr: failingReturn });
+    caller.msg(`started ${task.id}`);
+  });
 
   // The same counting loop in both forms, for the step-latency benchmark: answer anything to go on, "stop" to end.
   command(

@@ -48,18 +48,24 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
   const call = (name: string, step: string, args: unknown[]) => ({ name: `${CALLBACK_ACTIVITY_PREFIX}${name}`, input: { player: input.player, command: input.command, taskId: ctx.instanceId, batch: `${ctx.instanceId}.${step}`, args } });
 
   function* fail(err: unknown, stage: string): Generator<Task, unknown, unknown> {
-    const error: CallbackError = callbackErrorOf(err);
+    let error: CallbackError = callbackErrorOf(err);
     if (input.atErr) {
       ctx.setCustomStatus({ state: 'failed', fn: input.fn });
       const c = call(input.atErr, 'atErr', [error, input.atErrKwargs ?? {}]);
-      yield ctx.callActivity(c.name, c.input);
-      return { state: 'failed', error: error.message };
+      try {
+        yield ctx.callActivity(c.name, c.input);
+        return { state: 'failed', error: error.message };
+      } catch (errbackErr) {
+        // The errback itself failed: fall back to the default errback, so the player still hears of it.
+        error = { ...error, message: `${error.message} (and its errback '${input.atErr}' failed too: ${callbackErrorOf(errbackErr).message})` };
+        stage = `${stage}, then atErr`;
+      }
     }
     // The default errback: Evennia's logs silently; we log with context, tell the player and fail the instance.
     if (!ctx.isReplaying) context.error(`runAsync ${ctx.instanceId}: function '${input.fn}' (${stage}) for player ${input.player} failed: ${error.message}`);
     const notice: DeliverInput = {
       batch: { source: `${ctx.instanceId}.error`, seq: 0 },
-      messages: [{ player: input.player, text: `Background task '${input.fn}' failed: ${error.message}` }],
+      messages: [{ player: input.player, text: `Background task '${input.fn}' failed: ${error.message.length > 1000 ? `${error.message.slice(0, 1000)}…` : error.message}` }],
     };
     yield ctx.callActivityWithRetry(fn.deliverActivity, new df.RetryOptions(500, 5), notice);
     throw new GameError('callback_failed', `runAsync function '${input.fn}' (${stage}) for player ${input.player} failed: ${error.message}`);

@@ -70,6 +70,16 @@ describe('runAsync', () => {
     expect((await onlyTask(p)).error).toMatch(/devBoom.*boom/);
   });
 
+  it('an atErr that throws falls back to the default errback: the player hears of both failures', async () => {
+    const p = await Player.join(host, 'err4');
+    await p.type('asyncerrfails');
+    await host.idle();
+    const { id, rest } = startedId(await p.read());
+    const status = await host.waitFor(id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(rest).toEqual(["Background task 'devBoom' failed: boom (and its errback 'devFailingReturn' failed too: atReturn broke)"]);
+  });
+
   it('what a command says before starting a task is readable before anything the task says', async () => {
     const p = await Player.join(host, 'digger');
     await p.type('dig');
