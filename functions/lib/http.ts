@@ -43,7 +43,8 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 /**
- * The error envelope for a thrown value; unexpected errors are logged with the invocation id and answered 500.
+ * The error envelope for a thrown value: GameErrors by their code, backend outages 503, anything else (a bug)
+ * logged with the invocation id and answered 500.
  *
  * @example
  * catch (err) { return errorResponse(err, context); }
@@ -55,8 +56,22 @@ export function errorResponse(err: unknown, context: InvocationContext): HttpRes
     const headers: Record<string, string> = status === 401 ? { 'www-authenticate': 'Bearer' } : status === 503 ? { 'retry-after': '1' } : {};
     return json(status, { error: { code: err.code, message: err.message } }, headers);
   }
+  if (isBackendFailure(err)) {
+    // The Durable backend or storage did not answer (a restart, an outage): the request may be retried.
+    context.error(`backend unavailable in ${context.functionName} (invocation ${context.invocationId}):`, err);
+    return json(503, { error: { code: 'backend_unavailable', message: `The game's backend did not answer (invocation ${context.invocationId}); try again in a moment.` } }, { 'retry-after': '1' });
+  }
   context.error(`unexpected error in ${context.functionName} (invocation ${context.invocationId}):`, err);
   return json(500, { error: { code: 'internal', message: `Unexpected server error (invocation ${context.invocationId}); it has been logged.` } });
+}
+
+/** True for failures to reach the Durable extension or storage (network errors, 5xx from them), not for bugs. */
+export function isBackendFailure(err: unknown): boolean {
+  const e = err as { isAxiosError?: unknown; name?: unknown; code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.isAxiosError === true || e.name === 'RestError') return true;
+  const text = `${String(e.code ?? '')} ${String(e.message ?? '')}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|unexpected status code: 5\d\d|replied with HTTP 5\d\d/.test(text);
 }
 
 /** A route handler that may throw GameError. */

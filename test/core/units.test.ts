@@ -139,3 +139,26 @@ describe('registry and call-site checks', () => {
     expect(code(() => cmd.caller.msg('x'.repeat(16 * 1024 + 1)))).toBe('message_too_long');
   });
 });
+
+describe('HTTP error envelope', () => {
+  const context = { functionName: 'input', invocationId: 'inv-1', error: () => undefined } as unknown as import('@azure/functions').InvocationContext;
+
+  it('a Durable backend or storage outage is a 503 with Retry-After, not a 500', async () => {
+    const { errorResponse } = await import('../../functions/lib/http');
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7071'), { code: 'ECONNREFUSED' });
+    const sdk = new Error('The operation failed with an unexpected status code: 502. Details: bad gateway');
+    for (const err of [refused, sdk]) {
+      const r = errorResponse(err, context);
+      expect(r.status).toBe(503);
+      expect((r.jsonBody as { error: { code: string } }).error.code).toBe('backend_unavailable');
+      expect((r.headers as Record<string, string>)['retry-after']).toBe('1');
+    }
+  });
+
+  it('anything else stays a logged 500 naming the invocation', async () => {
+    const { errorResponse } = await import('../../functions/lib/http');
+    const r = errorResponse(new TypeError('x is undefined'), context);
+    expect(r.status).toBe(500);
+    expect((r.jsonBody as { error: { message: string } }).error.message).toContain('inv-1');
+  });
+});
