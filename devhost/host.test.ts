@@ -63,3 +63,18 @@ describe('waiting for a change', () => {
     }
   });
 });
+
+describe('app settings', () => {
+  it('are in process.env while the host runs and put back as they were when it closes (or fails to start)', async () => {
+    const path = await import('node:path');
+    process.env.DEVHOST_TEST_KEEP = 'before';
+    delete process.env.DEVHOST_TEST_NEW;
+    const t = await startTestHost({ appDir: path.resolve(__dirname, '../test/fixtures/durable-basics'), env: { DEVHOST_TEST_KEEP: 'during', DEVHOST_TEST_NEW: 'x' } });
+    expect([process.env.DEVHOST_TEST_KEEP, process.env.DEVHOST_TEST_NEW]).toEqual(['during', 'x']);
+    await t.dispose();
+    expect([process.env.DEVHOST_TEST_KEEP, process.env.DEVHOST_TEST_NEW]).toEqual(['before', undefined]);
+    await expect(startTestHost({ appDir: '/nonexistent-app', env: { DEVHOST_TEST_NEW: 'y' } })).rejects.toThrow(/No package.json/);
+    expect(process.env.DEVHOST_TEST_NEW).toBeUndefined();
+    delete process.env.DEVHOST_TEST_KEEP;
+  });
+});

@@ -61,67 +61,77 @@ export class Host {
   ) {}
 
   static async start(opts: HostOptions): Promise<Host> {
-    for (const [k, v] of Object.entries(opts.env ?? {})) process.env[k] = v;
-    const logs: HostLogEntry[] = [];
-    const log = (e: Omit<HostLogEntry, 'time'>) => {
-      const entry = { time: new Date().toISOString(), ...e };
-      logs.push(entry);
-      if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
-      opts.onLog?.(entry);
-    };
-    const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
-    const durable = app.hostJson.extensions?.durableTask;
-    const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
-    if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
-      throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
-    }
-    const store = await openStore(opts, taskHub);
-    const clock: Clock = opts.clock === 'virtual' ? new VirtualClock() : new RealClock();
-    const scheduler = new Scheduler(clock);
-    const invoker = new Invoker(app, log);
-    let origin = '';
-    const engine = new Engine({
-      store,
-      clock,
-      scheduler,
-      registry: app.registry,
-      invoker,
-      log,
-      maximumShortTimerMs: opts.maximumShortTimerMs,
-      longTimerIntervalMs: opts.longTimerIntervalMs,
-      maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
-      onInvocation: opts.onInvocation,
-      clientBinding: () => clientBinding(origin, taskHub),
-    });
-    const api = new DurableApi(engine, taskHub);
-    const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
-    const server = new HostServer({
-      app,
-      invoker,
-      api,
-      log,
-      routePrefix,
-      maxBodyBytes: opts.maxBodyBytes ?? 100 * 1024 * 1024,
-      clientBinding: (origin) => clientBinding(origin, taskHub),
-      onInvocation: opts.onInvocation,
-    });
-    const hostname = opts.hostname ?? '127.0.0.1';
-    const port = await server.listen(opts.port ?? 7071, hostname);
-    const host = new Host(app, store, clock, scheduler, engine, server, taskHub, opts);
-    (host as { logs: HostLogEntry[] }).logs = logs;
-    host.port = port;
-    host.url = `http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
-    origin = host.url;
-    // The SDK rewrites management URLs to localhost:7071 unless WEBSITE_HOSTNAME names the host.
-    if (!process.env.WEBSITE_HOSTNAME || process.env.WEBSITE_HOSTNAME.includes('0.0.0.0')) process.env.WEBSITE_HOSTNAME = `${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
+    // App settings go into process.env (where the app reads them) and are put back as they were on close,
+    // so a later host in the same process (tests) does not inherit them.
+    const restoreEnv = applyEnv(opts.env ?? {});
+    let started: Host | undefined;
     try {
-      await engine.recover();
+      const logs: HostLogEntry[] = [];
+      const log = (e: Omit<HostLogEntry, 'time'>) => {
+        const entry = { time: new Date().toISOString(), ...e };
+        logs.push(entry);
+        if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
+        opts.onLog?.(entry);
+      };
+      const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
+      const durable = app.hostJson.extensions?.durableTask;
+      const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
+      if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
+        throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
+      }
+      const store = await openStore(opts, taskHub);
+      const clock: Clock = opts.clock === 'virtual' ? new VirtualClock() : new RealClock();
+      const scheduler = new Scheduler(clock);
+      const invoker = new Invoker(app, log);
+      let origin = '';
+      const engine = new Engine({
+        store,
+        clock,
+        scheduler,
+        registry: app.registry,
+        invoker,
+        log,
+        maximumShortTimerMs: opts.maximumShortTimerMs,
+        longTimerIntervalMs: opts.longTimerIntervalMs,
+        maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
+        onInvocation: opts.onInvocation,
+        clientBinding: () => clientBinding(origin, taskHub),
+      });
+      const api = new DurableApi(engine, taskHub);
+      const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+      const server = new HostServer({
+        app,
+        invoker,
+        api,
+        log,
+        routePrefix,
+        maxBodyBytes: opts.maxBodyBytes ?? 100 * 1024 * 1024,
+        clientBinding: (origin) => clientBinding(origin, taskHub),
+        onInvocation: opts.onInvocation,
+      });
+      const hostname = opts.hostname ?? '127.0.0.1';
+      const port = await server.listen(opts.port ?? 7071, hostname);
+      const host = new Host(app, store, clock, scheduler, engine, server, taskHub, opts);
+      host.restoreEnv = restoreEnv;
+      started = host;
+      (host as { logs: HostLogEntry[] }).logs = logs;
+      host.port = port;
+      host.url = `http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
+      origin = host.url;
+      // The SDK rewrites management URLs to localhost:7071 unless WEBSITE_HOSTNAME names the host.
+      if (!process.env.WEBSITE_HOSTNAME || process.env.WEBSITE_HOSTNAME.includes('0.0.0.0')) process.env.WEBSITE_HOSTNAME = `${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
+      try {
+        await engine.recover();
+      } catch (err) {
+        await host.close(); // the server already listens: without this the port and the process stay held
+        throw err;
+      }
+      if (clock.kind === 'virtual' && opts.autoSkip) void host.skipLoop();
+      return host;
     } catch (err) {
-      await host.close(); // the server already listens: without this the port and the process stay held
+      if (!started) restoreEnv(); // a started host restores them in close()
       throw err;
     }
-    if (clock.kind === 'virtual' && opts.autoSkip) void host.skipLoop();
-    return host;
   }
 
   /** Function list as Core Tools prints it. */
@@ -207,7 +217,10 @@ export class Host {
       }
     }
     await this.store.close();
+    this.restoreEnv();
   }
+
+  private restoreEnv: () => void = () => undefined;
 
   private async skipLoop(): Promise<void> {
     if (this.skipping) return;
@@ -236,4 +249,16 @@ async function openStore(opts: HostOptions, taskHub: string): Promise<Store> {
   } else store = new MemoryStore();
   await store.init();
   return store;
+}
+
+/** Set app settings in process.env; returns a function that puts the previous values back. */
+function applyEnv(env: Record<string, string>): () => void {
+  const previous = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  for (const [k, v] of Object.entries(env)) process.env[k] = v;
+  return () => {
+    for (const [k, v] of previous) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
 }
