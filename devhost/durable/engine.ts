@@ -281,18 +281,19 @@ export class Engine {
    */
   nextChange(timeoutMs?: number): Promise<void> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const onChange = (): void => {
         if (timer) clearTimeout(timer);
         resolve();
       };
       this.changeWaiters.push(onChange);
-      if (timeoutMs === undefined) return;
-      timer = setTimeout(() => {
-        const i = this.changeWaiters.indexOf(onChange);
-        if (i >= 0) this.changeWaiters.splice(i, 1);
-        resolve();
-      }, timeoutMs);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              const i = this.changeWaiters.indexOf(onChange);
+              if (i >= 0) this.changeWaiters.splice(i, 1);
+              resolve();
+            }, timeoutMs);
     });
   }
 

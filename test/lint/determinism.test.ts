@@ -29,6 +29,12 @@ describe('determinism lint', () => {
     expect(result.messages.map((m) => m.message).join('\n')).toMatch(message);
   });
 
+  it('the whole project lints clean (npm run lint)', async () => {
+    const results = await eslint.lintFiles(['.']);
+    const errors = results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.ruleId}: ${m.message}`));
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('allows the same calls outside orchestrator code', async () => {
     const [result] = await eslint.lintText('export const t = Date.now() + Math.random();\n', { filePath: path.join(ROOT, 'functions/sample.ts') });
     expect(result.messages.filter((m) => m.severity === 2)).toEqual([]);
