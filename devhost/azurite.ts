@@ -117,17 +117,24 @@ function waitForPorts(child: ChildProcess, timeoutMs: number): Promise<Record<Se
 /** Resolves once a TCP connection to the port succeeds (retrying for up to ~5 s). */
 async function waitForConnect(port: number): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await portOpen(port)) return;
     if (attempt >= 50) throw new Error(`Azurite reported port ${port} but does not accept connections on it.`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * True when something accepts TCP connections on 127.0.0.1:`port`.
+ * @example if (await portOpen(10002)) console.log('Azurite is already running');
+ */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** SIGTERM, then SIGKILL if it is still there after 3 s. */

@@ -2,11 +2,10 @@
 // The `devhost` command: runs any Azure Functions Node app folder locally, like `func start`:
 //   devhost [appDir] --port 7071 --storage memory|table --clock real|virtual [--azurite] [--task-hub NAME]
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Host } from './host';
-import { RunningAzurite, startAzurite } from './azurite';
+import { portOpen, RunningAzurite, startAzurite } from './azurite';
 import { messageOf } from './errors';
 
 const HELP = `Usage: devhost [appDir] [options]
@@ -95,17 +94,6 @@ function loadLocalSettings(appDir: string, say: (s: string) => void): void {
     }
     return;
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** Start Azurite on its default ports with data under <appDir>/.azurite, unless one already answers. */

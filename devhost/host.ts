@@ -43,7 +43,6 @@ const MAX_LOGS = 5000;
  * @example const host = await Host.start({ appDir: '.', port: 7071, storage: 'memory' });
  */
 export class Host {
-  readonly logs: HostLogEntry[] = [];
   url = '';
   port = 0;
   private closed = false;
@@ -58,6 +57,7 @@ export class Host {
     readonly server: HostServer,
     readonly taskHub: string,
     private readonly opts: HostOptions,
+    readonly logs: HostLogEntry[],
   ) {}
 
   static async start(opts: HostOptions): Promise<Host> {
@@ -111,10 +111,9 @@ export class Host {
       });
       const hostname = opts.hostname ?? '127.0.0.1';
       const port = await server.listen(opts.port ?? 7071, hostname);
-      const host = new Host(app, store, clock, scheduler, engine, server, taskHub, opts);
+      const host = new Host(app, store, clock, scheduler, engine, server, taskHub, opts, logs);
       host.restoreEnv = restoreEnv;
       started = host;
-      (host as { logs: HostLogEntry[] }).logs = logs;
       host.port = port;
       host.url = `http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port}`;
       origin = host.url;

@@ -209,8 +209,7 @@ export class Engine {
 
   /** Raise an external event. 404 unknown, 410 finished. */
   async raiseEvent(instanceId: string, name: string, inputJson: string | null): Promise<void> {
-    const meta = await this.requireActive(instanceId);
-    void meta;
+    await this.requireActive(instanceId);
     await this.deliver(instanceId, event(EventType.EventRaised, iso(this.o.clock.now()), { Name: name, Input: inputJson }));
   }
 
@@ -670,21 +669,16 @@ export class Engine {
         return true;
       }
       case EventType.TaskCompleted:
-      case EventType.TaskFailed: {
-        const key = String(ev.TaskScheduledId);
-        const a = st.activities[key];
-        if (!a) return false;
-        delete st.activities[key];
-        if (a.retry !== undefined) this.afterAttempt(st, a.retry, ev, now, decisions, effects);
-        return true;
-      }
+      case EventType.TaskFailed:
       case EventType.SubOrchestrationInstanceCompleted:
       case EventType.SubOrchestrationInstanceFailed: {
+        const isActivity = ev.EventType === EventType.TaskCompleted || ev.EventType === EventType.TaskFailed;
+        const pending: Record<string, { retry?: string }> = isActivity ? st.activities : st.children;
         const key = String(ev.TaskScheduledId);
-        const c = st.children[key];
-        if (!c) return false;
-        delete st.children[key];
-        if (c.retry !== undefined) this.afterAttempt(st, c.retry, ev, now, decisions, effects);
+        const done = pending[key];
+        if (!done) return false;
+        delete pending[key];
+        if (done.retry !== undefined) this.afterAttempt(st, done.retry, ev, now, decisions, effects);
         return true;
       }
       default:
