@@ -31,17 +31,22 @@ export function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-async function waitListening(base: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`devhost exited with ${child.exitCode}`);
+/**
+ * Resolves once a devhost child process answers on `base`; fails fast (with its last output) if it exits.
+ * @example await waitListening('http://127.0.0.1:18000', child);
+ */
+export async function waitListening(base: string, child: ChildProcess, tail: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the devhost exited with code ${child.exitCode} before listening: ${tail().trim().slice(-1500)}`);
     try {
-      if ((await fetch(`${base}/admin/host/status`)).ok) return;
+      if ((await fetch(`${base}/admin/host/status`, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
       /* not yet */
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('devhost did not start');
+  throw new Error(`the devhost did not answer ${base}/admin/host/status within 60 s`);
 }
 
 /**

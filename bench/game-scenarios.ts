@@ -24,7 +24,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { percentile } from './devhost-scenarios';
+import { percentile, waitListening } from './devhost-scenarios';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/devhost/cli.js');
@@ -131,20 +131,6 @@ export async function startGame(name: string, env: Record<string, string>, durab
       throw err;
     }
   }
-}
-
-async function waitListening(base: string, child: ChildProcess, tail: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the game's devhost exited with code ${child.exitCode} before listening: ${tail().trim().slice(-1500)}`);
-    try {
-      if ((await fetch(`${base}/admin/host/status`, { signal: AbortSignal.timeout(2000) })).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
-  throw new Error(`the game's devhost did not answer ${base}/admin/host/status within 60 s`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
