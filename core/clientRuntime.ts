@@ -1,14 +1,14 @@
 // Runs steps where I/O is allowed (HTTP functions and activities) through the Durable client: starts delay and
 // runAsync instances, sends them control events, and reads their status as TaskInfo.
 import { randomUUID } from 'node:crypto';
-import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import type { DurableClient } from 'durable-functions';
 import { GameError } from './errors';
 import type { Json } from './json';
 import { fn, instanceId, type ControlOp } from './names';
 import { findCommand } from './registry';
 import type { Runtime, StepSpec, TaskStart } from './steps';
-import { findTask, listTasks, recordTask, type TaskRecord } from './taskIndex';
-import type { TaskInfo, TaskState } from './tasks';
+import { listByPrefix, taskKindOf, type InstanceStatus } from './instances';
+import type { TaskInfo, TaskKind, TaskState } from './tasks';
 
 /** True when a Durable client error means "no such instance". */
 export function isNotFound(err: unknown): boolean {
@@ -87,17 +87,6 @@ export class ClientRuntime implements Runtime {
       }
     }
     const taskId = id ?? instanceId(task.player, task.kind, randomUUID());
-    const now = this.now();
-    const rec: TaskRecord = {
-      player: task.player,
-      id: taskId,
-      kind: task.kind,
-      callback: task.kind === 'delay' ? task.callback : task.fn,
-      command: task.command,
-      createdAt: now,
-    };
-    if (task.kind === 'delay') rec.fireAt = now + task.ms;
-    await recordTask(rec);
     await this.client.startNew(task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, { instanceId: taskId, input: task });
     return { id: taskId };
   }
@@ -127,47 +116,52 @@ export class ClientRuntime implements Runtime {
 
   /** Status of one of `player`'s tasks; GameError('task_not_found') for unknown ids and other players' tasks. */
   async info(player: string, id: string): Promise<TaskInfo> {
-    const rec = await findTask(player, id);
-    if (!rec) throw new GameError('task_not_found', `You have no task with id ${JSON.stringify(id.slice(0, 80))}; GET /api/tasks lists yours.`);
-    return this.describe(rec);
-  }
-
-  /** All of `player`'s recent tasks, newest first. */
-  async list(player: string): Promise<TaskInfo[]> {
-    const recs = await listTasks(player);
-    return Promise.all(recs.map((rec) => this.describe(rec)));
-  }
-
-  private async describe(rec: TaskRecord): Promise<TaskInfo> {
-    const info: TaskInfo = {
-      id: rec.id,
-      kind: rec.kind,
-      callback: rec.callback,
-      command: rec.command,
-      state: 'unknown',
-      createdAt: new Date(rec.createdAt).toISOString(),
-    };
-    let status: DurableOrchestrationStatus;
+    const kind = taskKindOf(player, id);
+    const notFound = () => new GameError('task_not_found', `You have no task with id ${JSON.stringify(id.slice(0, 80))}; GET /api/tasks lists yours.`);
+    if (!kind) throw notFound();
     try {
-      status = await this.client.getStatus(rec.id);
+      return this.describe(kind, await this.client.getStatus(id, { showInput: true }));
     } catch (err) {
-      if (isNotFound(err)) return info;
+      if (isNotFound(err)) throw notFound();
       throw err;
     }
+  }
+
+  /** `player`'s tasks, newest first, at most `limit`. */
+  async list(player: string, limit = 50): Promise<TaskInfo[]> {
+    const infos: TaskInfo[] = [];
+    for (const status of await listByPrefix(this.client, `${player}.`)) {
+      const kind = taskKindOf(player, status.instanceId);
+      if (kind) infos.push(this.describe(kind, status));
+    }
+    return infos.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1)).slice(0, limit);
+  }
+
+  private describe(kind: TaskKind, status: InstanceStatus): TaskInfo {
+    const input = (status.input ?? {}) as Partial<{ command: string; callback: string; fn: string; ms: number }>;
+    const createdMs = new Date(status.createdTime).getTime();
+    const info: TaskInfo = {
+      id: status.instanceId,
+      kind,
+      callback: String((kind === 'delay' ? input.callback : input.fn) ?? ''),
+      command: String(input.command ?? ''),
+      state: 'unknown',
+      createdAt: new Date(Number.isFinite(createdMs) ? createdMs : 0).toISOString(),
+    };
     const custom = (status.customStatus ?? {}) as DelayStatus;
     switch (status.runtimeStatus) {
       case 'Pending':
       case 'Running':
       case 'ContinuedAsNew':
       case 'Suspended':
-        if (rec.kind === 'async' || (custom as { state?: string }).state === 'firing') {
+        if (kind === 'async' || (custom as { state?: string }).state === 'firing') {
           info.state = 'running';
         } else if (custom.state === 'paused' || status.runtimeStatus === 'Suspended') {
           info.state = 'paused';
           if (custom.remainingMs !== undefined) info.remaining = custom.remainingMs / 1000;
         } else {
           info.state = 'waiting';
-          const fireAt = custom.fireAt ? Date.parse(custom.fireAt) : rec.fireAt;
+          const fireAt = custom.fireAt ? Date.parse(custom.fireAt) : typeof input.ms === 'number' && Number.isFinite(createdMs) ? createdMs + input.ms : undefined;
           if (fireAt !== undefined) {
             info.fireAt = new Date(fireAt).toISOString();
             info.remaining = Math.max(0, fireAt - this.now()) / 1000;

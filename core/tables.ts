@@ -1,11 +1,11 @@
-// Table clients for the game's own tables (Messages with prompts, Players, Tasks) on AzureWebJobsStorage;
+// Table clients for the game's own tables (Messages with prompts, Players) on AzureWebJobsStorage;
 // each table is created once per process on first use. Connection problems become GameError('storage_unavailable').
 import { TableClient, RestError } from '@azure/data-tables';
 import { GameError } from './errors';
 import { settings } from './settings';
 
 /** The tables the game owns (prompts live in Messages, beside the questions that open them). */
-export type TableName = 'Messages' | 'Players' | 'Tasks';
+export type TableName = 'Messages' | 'Players';
 
 const clients = new Map<string, Promise<TableClient>>();
 

@@ -8,13 +8,16 @@ import { resolveCallback, type CallbackRef } from './registry';
 import { Step, type RetryPolicy, type Runtime, type StepSpec, type TaskStart } from './steps';
 import type { Cmd } from './context';
 
+/** The two kinds of task: a delay (timer, then callback) or a runAsync background job. */
+export type TaskKind = 'delay' | 'async';
+
 /** Where a task is in its life. */
 export type TaskState = 'waiting' | 'paused' | 'running' | 'fired' | 'cancelled' | 'completed' | 'failed' | 'terminated' | 'unknown';
 
 /** A task as /api/tasks and handle.info() report it. */
 export interface TaskInfo {
   id: string;
-  kind: 'delay' | 'async';
+  kind: TaskKind;
   /** The callback (delay) or function (runAsync). */
   callback: string;
   /** The command that started it. */

@@ -151,3 +151,28 @@ describe('delay', () => {
     expect(await p.read()).toEqual(['Usage: remind <seconds> <text>   e.g. remind 60 tea is ready   (or 5m, 2h, 1d)']);
   });
 });
+
+describe('task lists on the table store (instances listed by id prefix)', () => {
+  let tableHost: TestHost;
+  beforeAll(async () => {
+    tableHost = await startGame({}, { storage: 'table' });
+  });
+  afterAll(async () => tableHost?.dispose());
+
+  it("lists a player's own delays and jobs, newest first, never a player whose name starts the same", async () => {
+    const ann = await Player.join(tableHost, 'ann');
+    const anna = await Player.join(tableHost, 'anna');
+    const first = await remind(ann, 60, 'one');
+    await tableHost.advance('1s');
+    const second = await remind(ann, 90, 'two');
+    const hers = await remind(anna, 30, 'hers');
+    await ann.type('waitloop'); // an interactive command: an instance of ann's, but not a task
+    await tableHost.idle();
+    const listed = (await ann.get('/api/tasks')).body.tasks as Task[];
+    expect(listed.map((t) => t.id)).toEqual([second, first]);
+    expect(listed[0]).toMatchObject({ kind: 'delay', callback: 'remind', command: 'remind', state: 'waiting' });
+    expect(listed[0].remaining).toBeGreaterThan(85);
+    expect(((await anna.get('/api/tasks')).body.tasks as Task[]).map((t) => t.id)).toEqual([hers]);
+    expect(await anna.post(`/api/tasks/${first}/cancel`)).toMatchObject({ status: 404, body: { error: { code: 'task_not_found' } } });
+  });
+});
