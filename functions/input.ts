@@ -1,6 +1,7 @@
 // POST /api/input {"text"}: one typed line. Answers the newest open prompt, else runs the command, else replies
 // Evennia's no-match text. 202 {"kind": "answer" | "command" | "nomatch", ...}.
 import './lib/app';
+import { durableClient } from './lib/client';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
@@ -17,7 +18,7 @@ app.http('input', {
   handler: route(async (req, context) => {
     const player = authenticate(req);
     const { text } = await readJson(req, body, 64 * 1024);
-    const result = await routeLine(df.getClient(context), player, text, (m) => context.warn(m));
+    const result = await routeLine(durableClient(context), player, text, (m) => context.warn(m));
     return json(202, result);
   }),
 });

@@ -1,5 +1,6 @@
 // GET /api/prompts: the questions the player is being asked right now (to re-present after a reconnect), newest first.
 import './lib/app';
+import { durableClient } from './lib/client';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { openPrompts } from '../core/router';
@@ -12,7 +13,7 @@ app.http('prompts', {
   extraInputs: [df.input.durableClient()],
   handler: route(async (req, context) => {
     const player = authenticate(req);
-    const prompts = await openPrompts(df.getClient(context), player);
+    const prompts = await openPrompts(durableClient(context), player);
     return json(200, {
       prompts: prompts.map((p) => ({
         promptId: p.promptId,

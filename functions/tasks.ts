@@ -1,6 +1,7 @@
 // GET /api/tasks and POST /api/tasks/{id}/cancel|pause|unpause|fire: the player's own delays and background jobs.
 // Another player's task id is a 404, exactly like an unknown one.
 import './lib/app';
+import { durableClient } from './lib/client';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { ClientRuntime } from '../core/clientRuntime';
@@ -17,7 +18,7 @@ app.http('tasksList', {
   extraInputs: [df.input.durableClient()],
   handler: route(async (req, context) => {
     const player = authenticate(req);
-    return json(200, { tasks: await new ClientRuntime(df.getClient(context)).list(player) });
+    return json(200, { tasks: await new ClientRuntime(durableClient(context)).list(player) });
   }),
 });
 
@@ -32,7 +33,7 @@ app.http('tasksControl', {
     const op = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!op) throw new GameError('not_found', `Unknown task action ${JSON.stringify(req.params.action)}; use cancel, pause, unpause or fire.`);
     const id = req.params.id ?? '';
-    const runtime = new ClientRuntime(df.getClient(context));
+    const runtime = new ClientRuntime(durableClient(context));
     const result = await runtime.control(player, id, op);
     if (result === 'finished') throw new GameError('task_finished', `Task ${id} has already finished; it cannot be ${op === 'fire' ? 'fired' : `${op}d`}.`);
     return json(202, { id, action: op, accepted: result === 'sent' });

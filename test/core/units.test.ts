@@ -34,7 +34,9 @@ describe('tokens', () => {
     const [v, , sig] = token.split('.');
     const forged = [v, Buffer.from(JSON.stringify({ sub: 'bob', iat: 0, exp: 1e12 })).toString('base64url'), sig].join('.');
     expect(code(() => verifyToken(forged, { secret, nowMs: 0 }))).toBe('invalid_token');
-    expect(code(() => verifyToken(token, { secret: 'other-secret-0123456789', nowMs: 0 }))).toBe('invalid_token');
+    expect(verifyToken(token, { secret, nowMs: 0 })).toBe('alice'); // verified once (and remembered) ...
+    expect(code(() => verifyToken(token, { secret: 'other-secret-0123456789', nowMs: 0 }))).toBe('invalid_token'); // ... for its secret only
+    expect(code(() => verifyToken(token, { secret, nowMs: 60_000 }))).toBe('expired_token'); // ... and until it expires
     for (const bad of ['', 'a.b', 'v2.x.y', 'v1..', 'v1.$$.%%']) expect(code(() => verifyToken(bad, { secret, nowMs: 0 }))).toBe('invalid_token');
   });
 });
