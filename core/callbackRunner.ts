@@ -19,6 +19,8 @@ export const callbackInputSchema = z.object({
   taskId: z.string().min(1),
   /** Unique per scheduled call; a retried activity reuses it so its messages are written once. */
   batch: z.string().min(1),
+  /** When the orchestration scheduled the call (ms): stamps the final messages' batch (outbox BatchId.at). */
+  at: z.number().int().optional(),
   args: z.array(z.unknown()),
 });
 export type CallbackInput = z.infer<typeof callbackInputSchema>;
@@ -53,7 +55,7 @@ export async function runCallback(name: string, rawInput: unknown, client: Durab
   // Messages said before a step are written before it runs, once per attempt.
   const attempt = `${input.batch}.${randomUUID()}`;
   let seq = 0;
-  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source: attempt, seq: seq++ }, messages);
+  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source: attempt, seq: seq++, at: Date.now() }, messages);
   const ctx = new CallbackCommandContext({ key: input.command, args: '', player: input.player, runtime: new ClientRuntime(client), deliver }, input.taskId, log);
   let result: unknown;
   try {
@@ -67,6 +69,6 @@ export async function runCallback(name: string, rawInput: unknown, client: Durab
     throw new Error(err instanceof Error ? err.message : describeError(err));
   }
   // A retried success (the host lost its completion) writes its final messages only once.
-  await writeMessages({ source: `${input.batch}.ok`, seq: seq }, ctx.drain());
+  await writeMessages({ source: `${input.batch}.ok`, seq: seq, at: input.at }, ctx.drain());
   return (result ?? null) as Json;
 }

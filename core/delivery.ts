@@ -23,7 +23,9 @@ export async function deliver(d: DeliverInput, nowMs = Date.now()): Promise<void
       if (!(err instanceof ExtraConflict)) throw err;
     }
   }
-  // The prompt opens before its question becomes readable, so a fast answer always finds it.
+  // The prompt opens before its question becomes readable, so a fast answer always finds it. A batch with prompt
+  // changes is never written under its own time (`at`): a retry finds the marker of whichever path wrote it.
   await openAndClosePrompts(d.openPrompt, closes);
-  await writeMessages(d.batch, d.messages, nowMs);
+  const batch = player === undefined ? d.batch : { source: d.batch.source, seq: d.batch.seq };
+  await writeMessages(batch, d.messages, nowMs);
 }

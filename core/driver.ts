@@ -8,13 +8,14 @@ import { MAX_DURATION_MS } from './duration';
 import { GameError } from './errors';
 import { whyNotJson, type Json } from './json';
 import { answerEvent, fn } from './names';
-import type { OutMessage } from './outbox';
+import type { BatchId, OutMessage } from './outbox';
 import type { NewPrompt } from './prompts';
 import { isStep, type Runtime, type StepSpec } from './steps';
 
 /** Input of the internal `deliver` activity: messages to write and prompts to open or close, in one call. */
 export interface DeliverInput {
-  batch: { source: string; seq: number };
+  /** `at` is the orchestration's time: the same on every retry of the activity. */
+  batch: BatchId;
   messages: OutMessage[];
   openPrompt?: NewPrompt;
   closePrompts?: { player: string; promptId: string }[];
@@ -112,7 +113,11 @@ export class InteractiveIO {
     const closing = this.toClose.splice(0);
     if (messages.length === 0 && closing.length === 0 && !openPrompt) return;
     const input: DeliverInput = {
-      batch: { source: `${this.ctx.instanceId}.g${this.generation}`, seq: this.generation * SEQ_PER_GENERATION + this.flushSeq++ },
+      batch: {
+        source: `${this.ctx.instanceId}.g${this.generation}`,
+        seq: this.generation * SEQ_PER_GENERATION + this.flushSeq++,
+        at: this.ctx.currentUtcDateTime.getTime(),
+      },
       messages,
     };
     if (openPrompt) input.openPrompt = openPrompt;

@@ -27,7 +27,20 @@ export interface ReadMessage {
 export interface BatchId {
   source: string;
   seq: number;
+  /**
+   * When the batch was made (ms), the same on every retry: an orchestration's currentUtcDateTime, or Date.now() for
+   * a source used only once. A batch written within FRESH_MS of it is stored under row keys that depend only on the
+   * batch (one plain insert per message): a retry finds its rows taken and writes nothing. Without it, or later, the
+   * rows get the writer's clock and a marker row in the same transaction makes retries no-ops.
+   */
+  at?: number;
 }
+
+/**
+ * How late (or early, by clock skew) a stamped batch may be written under its own time. Keeps every row's time
+ * within WINDOW_MS of its commit, which is what readers rely on.
+ */
+export const FRESH_MS = 1000;
 
 /** Other rows of one player's partition to commit in the same transaction as the first chunk (prompt changes). */
 export interface ExtraActions {
@@ -58,6 +71,17 @@ export const WINDOW_MS = 5000;
 
 const PAGE = 100;
 const CHUNK_BYTES = 2_000_000;
+
+/** The newest row time this process wrote to each player's partition (most recent players only). */
+const lastWritten = new Map<string, number>();
+const LAST_WRITTEN_PLAYERS = 10_000;
+
+function noteWritten(player: string, ms: number): void {
+  const before = lastWritten.get(player) ?? 0;
+  lastWritten.delete(player);
+  lastWritten.set(player, Math.max(before, ms));
+  if (lastWritten.size > LAST_WRITTEN_PLAYERS) lastWritten.delete(lastWritten.keys().next().value as string);
+}
 
 /** Local wake-ups for long polls in this process. Only a latency shortcut: readers also poll the table. */
 const written = new EventEmitter();
@@ -102,9 +126,16 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
   if (extra?.actions.length) byPlayer.set(extra.player, []);
   for (const m of messages) byPlayer.set(m.player, [...(byPlayer.get(m.player) ?? []), m.text]);
   const sourceHash = hash(batch.source);
+  // Prompt changes (extra) always take the marker transaction: they must commit with the messages.
+  const stampable = !extra?.actions.length && batch.at !== undefined;
   await Promise.all(
     [...byPlayer].map(async ([player, texts]) => {
-      // One transaction per chunk: the marker row and the messages commit together or not at all.
+      // Under its own time only when on time and not older than what this process last wrote to the player (a
+      // clock behind the writers', e.g. the devhost's virtual one, must not reorder what one process wrote).
+      const at = batch.at as number;
+      const stamped = stampable && Math.abs(nowMs - at) <= FRESH_MS && at > (lastWritten.get(player) ?? 0);
+      const keyMs = stamped ? at : nowMs;
+      // Chunks of at most 99 rows (with the marker, a transaction's 100) and 2 MB: each commits whole.
       const chunks: string[][] = [[]];
       const own = extra?.player === player ? extra.actions : [];
       let bytes = 0;
@@ -121,12 +152,33 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       let index = 0;
       const committed: Row[] = [];
       for (const [c, chunk] of chunks.entries()) {
+        const first = index;
+        const keyOf = (ms: number, i: number): string => `m${pad(ms, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(i, 4)}`;
+        if (stamped) {
+          // On time: the rows' keys are the batch's own, so a plain insert is exactly-once.
+          const rows = chunk.map((text) => ({ rowKey: keyOf(keyMs, index++), text }));
+          try {
+            const entities = rows.map((r) => ({ partitionKey: player, rowKey: r.rowKey, text: r.text, t: keyMs }));
+            if (entities.length === 1) await client.createEntity(entities[0]);
+            else await client.submitTransaction(entities.map((e): TransactionAction => ['create', e]));
+            committed.push(...rows);
+          } catch (err) {
+            if (statusOf(err) !== 409) throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
+            // 409: an earlier attempt wrote this chunk (a chunk commits whole).
+          }
+          continue;
+        }
+        // Late (or never stamped): an earlier attempt may have written this chunk on time under the batch's keys.
+        if (stampable && (await exists(player, keyOf(batch.at as number, first)))) {
+          index += chunk.length;
+          continue;
+        }
         const marker = `x${sourceHash}.${batch.seq}.${c}`;
-        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: nowMs }], ...(c === 0 ? own : [])];
+        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: keyMs }], ...(c === 0 ? own : [])];
         const rows: Row[] = [];
         for (const text of chunk) {
-          const rowKey = `m${pad(nowMs, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(index++, 4)}`;
-          actions.push(['create', { partitionKey: player, rowKey, text, t: nowMs }]);
+          const rowKey = keyOf(keyMs, index++);
+          actions.push(['create', { partitionKey: player, rowKey, text, t: keyMs }]);
           rows.push({ rowKey, text });
         }
         try {
@@ -141,7 +193,10 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
         }
       }
-      if (committed.length > 0) written.emit(player, committed);
+      if (committed.length > 0) {
+        noteWritten(player, keyMs);
+        written.emit(player, committed);
+      }
     }),
   );
 }
@@ -175,7 +230,19 @@ interface Cursor {
   lo?: number;
 }
 
-const seenId = (rowKey: string): string => createHash('sha256').update(rowKey).digest('base64url').slice(0, 8);
+/** Short ids of recent row keys: readers re-read their window, so the same keys come back many times. */
+const seenIds = new Map<string, string>();
+const SEEN_IDS_MAX = 20_000;
+
+function seenId(rowKey: string): string {
+  let id = seenIds.get(rowKey);
+  if (id === undefined) {
+    id = createHash('sha256').update(rowKey).digest('base64url').slice(0, 8);
+    if (seenIds.size >= SEEN_IDS_MAX) seenIds.delete(seenIds.keys().next().value as string);
+    seenIds.set(rowKey, id);
+  }
+  return id;
+}
 const idOfEntry = (entry: string): string => entry.slice(entry.indexOf('.') + 1);
 
 function decodeCursor(cursor: string | undefined): Cursor | undefined {

@@ -183,7 +183,7 @@ export async function routeLine(client: DurableClient, player: string, text: str
   const { key, args } = parseLine(line);
   const def = findCommand(key);
   if (!def) {
-    await writeMessages({ source: `input.${randomUUID()}`, seq: 0 }, [{ player, text: noMatchReply(line) }]);
+    await writeMessages({ source: `input.${randomUUID()}`, seq: 0, at: Date.now() }, [{ player, text: noMatchReply(line) }]);
     return { kind: 'nomatch', text: line };
   }
   if (typeof def.func !== 'function') {
@@ -193,7 +193,7 @@ export async function routeLine(client: DurableClient, player: string, text: str
   }
   const source = `input.${randomUUID()}`;
   let seq = 0;
-  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source, seq: seq++ }, messages);
+  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source, seq: seq++, at: Date.now() }, messages);
   const cmd = new CommandContext({ key: def.key, args, player, runtime: new ClientRuntime(client), deliver });
   let ok = true;
   try {

@@ -1,6 +1,7 @@
 // Registers the activities: the driver's own (deliver, expirePrompt, startTask, taskControl) and one `cb_<name>`
 // per callback the game registered with callback().
 import './lib/app';
+import { durableClient } from './lib/client';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { runCallback } from '../core/callbackRunner';
@@ -19,7 +20,7 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, activity: string)
 }
 
 const deliverSchema = z.object({
-  batch: z.object({ source: z.string().min(1), seq: z.number().int().min(0) }),
+  batch: z.object({ source: z.string().min(1), seq: z.number().int().min(0), at: z.number().int().optional() }),
   messages: z.array(z.object({ player: z.string().min(1), text: z.string() })),
   openPrompt: z
     .object({ player: z.string(), promptId: z.string(), instanceId: z.string(), question: z.string(), openedAt: z.number(), timeoutAt: z.number().optional() })
@@ -53,7 +54,7 @@ df.app.activity(fn.startTaskActivity, {
       input,
       fn.startTaskActivity,
     );
-    const runtime = new ClientRuntime(df.getClient(context));
+    const runtime = new ClientRuntime(durableClient(context));
     if (p.command) return runtime.startCommand(p.command.player, p.command.key, p.command.args, p.id);
     if (!p.task) throw new GameError('invalid_body', `${fn.startTaskActivity} needs a task or a command.`);
     return runtime.start(p.task as unknown as TaskStart, p.id);
@@ -70,13 +71,13 @@ df.app.activity(fn.taskControlActivity, {
   extraInputs: [df.input.durableClient()],
   handler: async (input: unknown, context) => {
     const spec = parse(controlSchema, input, fn.taskControlActivity) as StepSpec;
-    return new ClientRuntime(df.getClient(context)).run(spec);
+    return new ClientRuntime(durableClient(context)).run(spec);
   },
 });
 
 for (const cb of allCallbacks()) {
   df.app.activity(cb.activity, {
     extraInputs: [df.input.durableClient()],
-    handler: (input: unknown, context) => runCallback(cb.name, input, () => df.getClient(context), (m) => context.log(m)),
+    handler: (input: unknown, context) => runCallback(cb.name, input, () => durableClient(context), (m) => context.log(m)),
   });
 }

@@ -68,6 +68,7 @@ export function* delayOrchestrator(context: OrchestrationContext): Generator<Tas
       command: input.command,
       taskId: ctx.instanceId,
       batch: `${ctx.instanceId}.fire`,
+      at: ctx.currentUtcDateTime.getTime(),
       args: input.args,
     });
     ctx.setCustomStatus({ state: 'fired', callback: input.callback });
@@ -76,7 +77,7 @@ export function* delayOrchestrator(context: OrchestrationContext): Generator<Tas
     const { message } = callbackErrorOf(err);
     if (!ctx.isReplaying) context.error(`delay ${ctx.instanceId}: callback '${input.callback}' for player ${input.player} failed: ${message}`);
     const notice: DeliverInput = {
-      batch: { source: `${ctx.instanceId}.error`, seq: 0 },
+      batch: { source: `${ctx.instanceId}.error`, seq: 0, at: ctx.currentUtcDateTime.getTime() },
       messages: [{ player: input.player, text: `Your delayed task '${input.callback}' failed: ${message}` }],
     };
     yield ctx.callActivityWithRetry(fn.deliverActivity, new df.RetryOptions(500, 5), notice);

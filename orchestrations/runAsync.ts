@@ -45,7 +45,7 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
   const parsed = runAsyncInputSchema.safeParse(ctx.getInput());
   if (!parsed.success) throw new GameError('invalid_body', `runAsync orchestration input is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const input = parsed.data;
-  const call = (name: string, step: string, args: unknown[]) => ({ name: `${CALLBACK_ACTIVITY_PREFIX}${name}`, input: { player: input.player, command: input.command, taskId: ctx.instanceId, batch: `${ctx.instanceId}.${step}`, args } });
+  const call = (name: string, step: string, args: unknown[]) => ({ name: `${CALLBACK_ACTIVITY_PREFIX}${name}`, input: { player: input.player, command: input.command, taskId: ctx.instanceId, batch: `${ctx.instanceId}.${step}`, at: ctx.currentUtcDateTime.getTime(), args } });
 
   function* fail(err: unknown, stage: string): Generator<Task, unknown, unknown> {
     let error: CallbackError = callbackErrorOf(err);
@@ -64,7 +64,7 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
     // The default errback: Evennia's logs silently; we log with context, tell the player and fail the instance.
     if (!ctx.isReplaying) context.error(`runAsync ${ctx.instanceId}: function '${input.fn}' (${stage}) for player ${input.player} failed: ${error.message}`);
     const notice: DeliverInput = {
-      batch: { source: `${ctx.instanceId}.error`, seq: 0 },
+      batch: { source: `${ctx.instanceId}.error`, seq: 0, at: ctx.currentUtcDateTime.getTime() },
       messages: [{ player: input.player, text: `Background task '${input.fn}' failed: ${error.message.length > 1000 ? `${error.message.slice(0, 1000)}…` : error.message}` }],
     };
     yield ctx.callActivityWithRetry(fn.deliverActivity, new df.RetryOptions(500, 5), notice);

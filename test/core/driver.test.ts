@@ -189,8 +189,8 @@ describe('interactive driver', () => {
       })(),
     );
     const deliver = gen.next().value as unknown as FakeTask;
-    const input = (deliver.detail as { input: { batch: { source: string; seq: number }; openPrompt: { promptId: string } } }).input;
-    expect(input.batch).toEqual({ source: 'alice.cmd.1.g3', seq: 3_000_000 });
+    const input = (deliver.detail as { input: { batch: { source: string; seq: number; at?: number }; openPrompt: { promptId: string } } }).input;
+    expect(input.batch).toEqual({ source: 'alice.cmd.1.g3', seq: 3_000_000, at: 1_000_000 });
     expect(input.openPrompt.promptId).toBe('alice.cmd.1.g3.p0');
   });
 });

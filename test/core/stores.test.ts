@@ -22,6 +22,47 @@ describe('outbox', () => {
     expect(texts(await readMessages(player, undefined, 1_001_000))).toEqual(['a', 'b']);
   });
 
+  it('a batch stamped with its own time (at) and written on time is stored under that time; retries, on time or late, add nothing', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const at = 20_000_000;
+    const batch = { source: 'inst-2.g0', seq: 0, at };
+    const two = [{ player, text: 'a' }, { player, text: 'b' }];
+    await writeMessages(batch, two, at + 200);
+    await writeMessages(batch, two, at + 300); // a retry on time finds its rows taken
+    await writeMessages(batch, two, at + 60_000); // a late retry finds them too
+    await writeMessages({ ...batch, seq: 1 }, [{ player, text: 'c' }], at + 400);
+    await writeMessages({ ...batch, seq: 1 }, [{ player, text: 'c' }], at + 500);
+    const r = await readMessages(player, undefined, at + 60_001);
+    expect(texts(r)).toEqual(['a', 'b', 'c']);
+    // 'c' has the same stamp as what this process already wrote there, so it takes the writer's clock (and a marker).
+    expect(r.messages.map((m) => m.time)).toEqual([at, at, at + 400].map((t) => new Date(t).toISOString()));
+  });
+
+  it('a stamped batch first written late gets the writer\'s time, so a reader already past its stamp still gets it once', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const t = 30_000_000;
+    await writeMessages({ source: 'now', seq: 0, at: t + 10_000 }, [{ player, text: 'newer' }], t + 10_000);
+    const first = await readMessages(player, undefined, t + 10_010);
+    expect(texts(first)).toEqual(['newer']);
+    const late = { source: 'late', seq: 0, at: t }; // made 10 s ago (say, an activity retried after a crash)
+    await writeMessages(late, [{ player, text: 'late' }], t + 10_020);
+    await writeMessages(late, [{ player, text: 'late' }], t + 10_030);
+    const second = await readMessages(player, first.cursor, t + 10_040);
+    expect(texts(second)).toEqual(['late']);
+    expect(second.messages[0].time).toBe(new Date(t + 10_020).toISOString());
+    expect(texts(await readMessages(player, second.cursor, t + 10_050))).toEqual([]);
+  });
+
+  it('a stamped batch older than what this process last wrote to the player keeps the write order', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const t = 40_000_000;
+    // e.g. a command's own line (writer's clock), then its task's message stamped by a clock a little behind
+    await writeMessages({ source: 'inline', seq: 0, at: t + 500 }, [{ player, text: 'first' }], t + 500);
+    await writeMessages({ source: 'task', seq: 0, at: t + 200 }, [{ player, text: 'second' }], t + 600);
+    await writeMessages({ source: 'task', seq: 0, at: t + 200 }, [{ player, text: 'second' }], t + 700); // retry
+    expect(texts(await readMessages(player, undefined, t + 800))).toEqual(['first', 'second']);
+  });
+
   it('orders batches of one writer by sequence even within one millisecond', async () => {
     const player = `p${randomUUID().slice(0, 8)}`;
     await writeMessages({ source: 'w', seq: 2 }, [{ player, text: 'second' }], 5_000_000);
