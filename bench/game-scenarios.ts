@@ -24,7 +24,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { percentile, waitListening } from './devhost-scenarios';
+import { HOST_NODE_FLAGS, percentile, waitListening } from './devhost-scenarios';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/devhost/cli.js');
@@ -94,7 +94,7 @@ export async function startGame(name: string, env: Record<string, string>, durab
     const base = `http://127.0.0.1:${port}`;
     // BENCH_HOST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the host process.
     const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
+    const child = spawn(process.execPath, [...HOST_NODE_FLAGS, ...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
       cwd: ROOT,
       env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
       stdio: ['ignore', 'ignore', 'pipe'],
