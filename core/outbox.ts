@@ -134,7 +134,8 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       // clock behind the writers', e.g. the devhost's virtual one, must not reorder what one process wrote).
       const at = batch.at as number;
       const stamped = stampable && Math.abs(nowMs - at) <= FRESH_MS && at > (lastWritten.get(player) ?? 0);
-      const keyMs = stamped ? at : nowMs;
+      // (Never the stamp's own ms when not stamped: the placeholder below takes that key.)
+      const keyMs = stamped ? at : stampable && nowMs === at ? nowMs + 1 : nowMs;
       // Chunks of at most 99 rows (with the marker, a transaction's 100) and 2 MB: each commits whole.
       const chunks: string[][] = [[]];
       const own = extra?.player === player ? extra.actions : [];
@@ -168,13 +169,11 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           }
           continue;
         }
-        // Late (or never stamped): an earlier attempt may have written this chunk on time under the batch's keys.
-        if (stampable && (await exists(player, keyOf(batch.at as number, first)))) {
-          index += chunk.length;
-          continue;
-        }
-        const marker = `x${sourceHash}.${batch.seq}.${c}`;
-        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: marker, t: keyMs }], ...(c === 0 ? own : [])];
+        // Under the writer's clock. The first row of the transaction guards against a second write: a marker row
+        // for unstamped batches; for stamped ones, a text-less placeholder at the chunk's on-time key, so that
+        // an on-time attempt (before or after this one, on any instance) and this one exclude each other.
+        const guardKey = stampable ? keyOf(batch.at as number, first) : `x${sourceHash}.${batch.seq}.${c}`;
+        const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: guardKey, t: keyMs }], ...(c === 0 ? own : [])];
         const rows: Row[] = [];
         for (const text of chunk) {
           const rowKey = keyOf(keyMs, index++);
@@ -186,7 +185,7 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           committed.push(...rows);
         } catch (err) {
           const status = statusOf(err);
-          if (status === 409 && (await exists(player, marker))) continue; // delivered before: nothing to do
+          if (status === 409 && (stampable || (await exists(player, guardKey)))) continue; // delivered before: nothing to do
           if (c === 0 && own.length > 0 && (status === 409 || status === 404)) {
             throw new ExtraConflict(player, status);
           }
@@ -287,7 +286,10 @@ export async function readMessages(player: string, cursor?: string, nowMs = Date
       .listEntities<{ text: string; t: number }>({ queryOptions: { filter: odata`PartitionKey eq ${player} and RowKey ge ${low} and RowKey lt ${'n'}` } })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
-      for (const row of page) if (row.rowKey && !seen.has(seenId(row.rowKey))) rows.push({ rowKey: row.rowKey, text: row.text });
+      for (const row of page) {
+        // Rows without text are placeholders of batches written late (see writeMessages), not messages.
+        if (row.rowKey && typeof row.text === 'string' && !seen.has(seenId(row.rowKey))) rows.push({ rowKey: row.rowKey, text: row.text });
+      }
       if (rows.length >= PAGE) break;
     }
   } catch (err) {

@@ -1,7 +1,7 @@
 // The game's Table Storage stores on Azurite: outbox writes are exactly-once per batch and cursor reads never miss
 // a message committed late within the window; prompt claims are exclusive and expiry never loses a claimed answer.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readMessages, trimMessages, writeMessages, WINDOW_MS } from '../../core/outbox';
 import { claimPrompt, closePrompt, expirePrompt, listPrompts, openPrompt, unclaimPrompt } from '../../core/prompts';
 import { deliver } from '../../core/delivery';
@@ -61,6 +61,17 @@ describe('outbox', () => {
     await writeMessages({ source: 'task', seq: 0, at: t + 200 }, [{ player, text: 'second' }], t + 600);
     await writeMessages({ source: 'task', seq: 0, at: t + 200 }, [{ player, text: 'second' }], t + 700); // retry
     expect(texts(await readMessages(player, undefined, t + 800))).toEqual(['first', 'second']);
+  });
+
+  it('a batch written late, then again on time by another instance (that knows nothing of the first), is stored once', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const at = 50_000_000;
+    const batch = { source: 'r', seq: 0, at };
+    await writeMessages(batch, [{ player, text: 'once' }, { player, text: 'twice?' }], at + 10_000);
+    vi.resetModules();
+    const other = await import('../../core/outbox');
+    await other.writeMessages(batch, [{ player, text: 'once' }, { player, text: 'twice?' }], at + 100);
+    expect(texts(await readMessages(player, undefined, at + 10_001))).toEqual(['once', 'twice?']);
   });
 
   it('orders batches of one writer by sequence even within one millisecond', async () => {
