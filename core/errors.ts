@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'expired_token'
   /** The password does not match the account. */
   | 'wrong_password'
+  /** Too many wrong passwords for this account lately: sign-in waits (Retry-After). */
+  | 'too_many_attempts'
   /** No such task for this player (other players' tasks are reported the same way). */
   | 'task_not_found'
   /** The task has already finished (fired, cancelled, completed or failed). */
@@ -70,11 +72,14 @@ export type ErrorCode =
  */
 export class GameError extends Error {
   readonly code: ErrorCode;
+  /** For errors that pass with time (too_many_attempts): seconds until trying again makes sense. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options);
     this.name = 'GameError';
     this.code = code;
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

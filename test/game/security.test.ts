@@ -65,6 +65,19 @@ describe('tokens', () => {
     expect(await call(host, 'POST', '/api/sessions', { name: 'carol', password: 'two' })).toMatchObject({ status: 401, body: { error: { code: 'wrong_password' } } });
   });
 
+  it('sessions: after 5 wrong passwords in a row, sign-in answers 429 with Retry-After, even with the right password', async () => {
+    expect((await call(host, 'POST', '/api/sessions', { name: 'dave', password: 'right' })).status).toBe(201);
+    for (let i = 0; i < 5; i++) {
+      expect(await call(host, 'POST', '/api/sessions', { name: 'dave', password: `guess${i}` })).toMatchObject({ status: 401, body: { error: { code: 'wrong_password' } } });
+    }
+    const res = await host.fetch('/api/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dave', password: 'right' }) });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(25);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('too_many_attempts');
+    expect(body.error.message).toMatch(/wait \d+ s before signing in again/);
+  });
+
   it('GET /api/commands is public and lists the seed commands with help', async () => {
     const r = await call(host, 'GET', '/api/commands');
     expect(r.status).toBe(200);
