@@ -200,7 +200,9 @@ export class ClientRuntime implements Runtime {
     }
     if (!['waiting', 'paused', 'running'].includes(info.state)) return 'finished';
     if (info.kind === 'delay' && info.state === 'running') return 'noop';
-    if ((op === 'pause' && info.state === 'paused') || (op === 'unpause' && info.state !== 'paused')) return 'noop';
+    // The status may not show a pause or unpause sent a moment ago, so both are always sent (the delay ignores
+    // one that changes nothing); 'noop' only reports that, as far as the status shows, nothing changes.
+    const noChange = (op === 'pause' && info.state === 'paused') || (op === 'unpause' && info.state !== 'paused');
     try {
       if (info.kind === 'async') await this.client.terminate(id, 'cancelled');
       else await this.client.raiseEvent(id, op, null);
@@ -208,6 +210,6 @@ export class ClientRuntime implements Runtime {
       if (isNotFound(err)) return 'finished';
       throw err;
     }
-    return 'sent';
+    return noChange ? 'noop' : 'sent';
   }
 }

@@ -175,4 +175,18 @@ describe('task lists on the table store (instances listed by id prefix)', () => 
     expect(((await anna.get('/api/tasks')).body.tasks as Task[]).map((t) => t.id)).toEqual([hers]);
     expect(await anna.post(`/api/tasks/${first}/cancel`)).toMatchObject({ status: 404, body: { error: { code: 'task_not_found' } } });
   });
+
+  it('pause then unpause sent at once (before the status shows the pause) leaves the delay running', async () => {
+    const p = await Player.join(tableHost, 'rem10');
+    const id = await remind(p, 10, 'quick');
+    await tableHost.idle();
+    for (let round = 0; round < 5; round++) {
+      expect((await p.post(`/api/tasks/${id}/pause`)).status).toBe(202);
+      expect((await p.post(`/api/tasks/${id}/unpause`)).status).toBe(202);
+      await tableHost.idle();
+      expect((await task(p, id)).state).toBe('waiting');
+    }
+    await tableHost.advance('10s');
+    expect(await p.read()).toEqual(['Reminder: quick']);
+  });
 });
