@@ -37,6 +37,8 @@ export interface HostOptions {
 }
 
 const MAX_LOGS = 5000;
+/** How long close() waits for episodes and activities already running. */
+const CLOSE_DRAIN_MS = 5000;
 
 /**
  * Start a host.
@@ -205,9 +207,14 @@ export class Host {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.engine.close();
+    this.engine.close(); // no new episodes start; pending timers stop
     this.scheduler.close();
     await this.server.close();
+    // Episodes and activities already running finish (their commits included) before the store closes, so a stop
+    // leaves the state a finished episode would; bounded, so a stuck activity cannot hold the stop.
+    let drainTimer: NodeJS.Timeout | undefined;
+    await Promise.race([this.engine.idle(), new Promise<void>((resolve) => (drainTimer = setTimeout(resolve, CLOSE_DRAIN_MS)))]);
+    clearTimeout(drainTimer);
     for (const h of this.app.registry.hooks.appTerminate) {
       try {
         await h({ hookData: this.app.appLevelHookData, appHookData: this.app.appHookData });
