@@ -1,7 +1,7 @@
 // The `deliver` activity's work: one flush of an interactive command. Messages and prompt changes of the command's
 // player commit in one transaction (a question is readable exactly when its prompt is open); a retry is a no-op.
 import type { DeliverInput } from './driver';
-import { ExtraConflict, writeMessages } from './outbox';
+import { ExtraConflict, MAX_EXTRA_ACTIONS, writeMessages } from './outbox';
 import { openAndClosePrompts, promptActions } from './prompts';
 
 /**
@@ -14,7 +14,7 @@ import { openAndClosePrompts, promptActions } from './prompts';
 export async function deliver(d: DeliverInput, nowMs = Date.now()): Promise<void> {
   const closes = d.closePrompts ?? [];
   const player = d.openPrompt?.player ?? closes[0]?.player;
-  const together = player !== undefined && closes.every((c) => c.player === player) && closes.length < 50;
+  const together = player !== undefined && closes.every((c) => c.player === player) && closes.length < MAX_EXTRA_ACTIONS; // + the open: at most MAX_EXTRA_ACTIONS
   if (together) {
     try {
       await writeMessages(d.batch, d.messages, nowMs, { player, actions: promptActions(d.openPrompt, closes) });

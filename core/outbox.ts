@@ -70,6 +70,8 @@ export const MAX_MESSAGE_CHARS = 16 * 1024;
 export const WINDOW_MS = 5000;
 
 const PAGE = 100;
+/** Most prompt changes (ExtraActions) that commit with a batch's first chunk. */
+export const MAX_EXTRA_ACTIONS = 50;
 const CHUNK_BYTES = 2_000_000;
 
 /** The newest row time this process wrote to each player's partition (most recent players only). */
@@ -134,16 +136,23 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       // clock behind the writers', e.g. the devhost's virtual one, must not reorder what one process wrote).
       const at = batch.at as number;
       const stamped = stampable && Math.abs(nowMs - at) <= FRESH_MS && at > (lastWritten.get(player) ?? 0);
-      // (Never the stamp's own ms when not stamped: the placeholder below takes that key.)
-      const keyMs = stamped ? at : stampable && nowMs === at ? nowMs + 1 : nowMs;
-      // Chunks of at most 99 rows (with the marker, a transaction's 100) and 2 MB: each commits whole.
+      // Otherwise the writer's clock, but never before what this process already wrote to the player (so its
+      // writes keep their order even after a stamp from a clock ahead), nor the stamp's own ms (the placeholder
+      // below takes that key).
+      let keyMs = stamped ? at : Math.max(nowMs, (lastWritten.get(player) ?? 0) + 1);
+      if (!stamped && stampable && keyMs === at) keyMs++;
+      // Chunks that each commit whole: with the guard row (and, in the first, up to MAX_EXTRA_ACTIONS prompt
+      // changes) at most a transaction's 100 rows, and 2 MB. The boundaries never depend on the prompt changes
+      // actually present, so a retry that writes the same batch without them (delivery.ts) chunks it the same.
       const chunks: string[][] = [[]];
       const own = extra?.player === player ? extra.actions : [];
+      if (own.length > MAX_EXTRA_ACTIONS) throw new GameError('invalid_body', `At most ${MAX_EXTRA_ACTIONS} prompt changes commit with messages; got ${own.length}.`);
       let bytes = 0;
       for (const text of texts) {
         const size = Buffer.byteLength(text) + 200;
         const current = chunks[chunks.length - 1];
-        if (current.length > 0 && (current.length + (chunks.length === 1 ? own.length : 0) >= 99 || bytes + size > CHUNK_BYTES)) {
+        const room = chunks.length === 1 ? 99 - MAX_EXTRA_ACTIONS : 99;
+        if (current.length > 0 && (current.length >= room || bytes + size > CHUNK_BYTES)) {
           chunks.push([]);
           bytes = 0;
         }

@@ -75,11 +75,23 @@ describe('outbox', () => {
     expect(texts(await readMessages(player, undefined, at + 10_001))).toEqual(['once', 'twice?']);
   });
 
-  it('orders batches of one writer by sequence even within one millisecond', async () => {
+  it('orders batches of one source by sequence when two instances write them within one millisecond', async () => {
     const player = `p${randomUUID().slice(0, 8)}`;
     await writeMessages({ source: 'w', seq: 2 }, [{ player, text: 'second' }], 5_000_000);
-    await writeMessages({ source: 'w', seq: 1 }, [{ player, text: 'first' }], 5_000_000);
+    vi.resetModules();
+    const otherWriter = await import('../../core/outbox');
+    await otherWriter.writeMessages({ source: 'w', seq: 1 }, [{ player, text: 'first' }], 5_000_000);
     expect(texts(await readMessages(player, undefined, 5_000_001))).toEqual(['first', 'second']);
+  });
+
+  it('one instance keeps its write order for a player, whatever the clocks say', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const t = 6_000_000;
+    await writeMessages({ source: 'orch', seq: 0, at: t + 800 }, [{ player, text: 'one' }], t); // stamped by a clock 0.8 s ahead
+    await writeMessages({ source: 'reply', seq: 0, at: t + 100 }, [{ player, text: 'two' }], t + 100);
+    await writeMessages({ source: 'w', seq: 0 }, [{ player, text: 'three' }], t + 100);
+    await writeMessages({ source: 'w', seq: 1 }, [{ player, text: 'four' }], t + 100);
+    expect(texts(await readMessages(player, undefined, t + 1000))).toEqual(['one', 'two', 'three', 'four']);
   });
 
   it('a message committed late with an older timestamp is delivered once, after the newer one', async () => {
@@ -88,7 +100,9 @@ describe('outbox', () => {
     await writeMessages({ source: 'b', seq: 0 }, [{ player, text: 'newer' }], t);
     const first = await readMessages(player, undefined, t + 10);
     expect(texts(first)).toEqual(['newer']);
-    await writeMessages({ source: 'a', seq: 0 }, [{ player, text: 'late' }], t - WINDOW_MS + 100);
+    vi.resetModules();
+    const otherWriter = await import('../../core/outbox'); // another instance, whose commit came late
+    await otherWriter.writeMessages({ source: 'a', seq: 0 }, [{ player, text: 'late' }], t - WINDOW_MS + 100);
     const second = await readMessages(player, first.cursor, t + 20);
     expect(texts(second)).toEqual(['late']);
     expect(texts(await readMessages(player, second.cursor, t + 30))).toEqual([]);
