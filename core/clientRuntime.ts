@@ -7,7 +7,7 @@ import type { Json } from './json';
 import { fn, instanceId, type ControlOp } from './names';
 import { findCommand } from './registry';
 import type { Runtime, StepSpec, TaskStart } from './steps';
-import { listByPrefix, taskKindOf, type InstanceStatus } from './instances';
+import { listTasksOf, taskKindOf, type InstanceStatus } from './instances';
 import type { TaskInfo, TaskKind, TaskState } from './tasks';
 
 /** True when a Durable client error means "no such instance". */
@@ -127,10 +127,12 @@ export class ClientRuntime implements Runtime {
     }
   }
 
-  /** `player`'s tasks, newest first, at most `limit`. */
+  /** `player`'s live tasks and those finished within a day, newest first, at most `limit`. */
   async list(player: string, limit = 50): Promise<TaskInfo[]> {
     const infos: TaskInfo[] = [];
-    for (const status of await listByPrefix(this.client, `${player}.`)) {
+    const kinds: TaskKind[] = ['delay', 'async'];
+    const lists = await Promise.all(kinds.map((kind) => listTasksOf(this.client, player, kind, this.now())));
+    for (const status of lists.flat()) {
       const kind = taskKindOf(player, status.instanceId);
       if (kind) infos.push(this.describe(kind, status));
     }

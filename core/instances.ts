@@ -29,36 +29,71 @@ export function taskKindOf(player: string, id: string): TaskKind | undefined {
   return m && m[1] === player ? (m[2] as TaskKind) : undefined;
 }
 
-/** Most instances one list reads (pages of 500): a longer history is cut there (purge old instances to keep lists fast). */
-export const LIST_SCAN_LIMIT = 5000;
+/** Most instances one list query reads (pages of 500). */
+export const LIST_SCAN_LIMIT = 2000;
+/** Finished tasks stay in the list this long after they were created. */
+export const FINISHED_LISTED_MS = 24 * 3600_000;
+const LIVE_STATUSES = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'];
+
+/** A filter of the Durable instance query. */
+export interface InstanceFilter {
+  runtimeStatus?: string[];
+  createdTimeFrom?: Date;
+}
 
 /**
- * The statuses (with inputs) of all instances whose id starts with `prefix`. Uses the client's local RPC endpoint,
- * which filters by prefix (the SDK's getStatusBy has no prefix filter); without one it lists everything and filters.
+ * The statuses (with inputs) of the instances whose id starts with `prefix` (and match `filter`), at most
+ * LIST_SCAN_LIMIT. Uses the client's local RPC endpoint, which filters by prefix (the SDK's getStatusBy has no
+ * prefix filter); without one it lists by the filter and keeps the prefix.
  *
  * @example
- * const mine = await listByPrefix(client, 'alice.');
+ * const live = await listByPrefix(client, 'alice.delay.', { runtimeStatus: ['Running', 'Pending'] });
  */
-export async function listByPrefix(client: DurableClient, prefix: string): Promise<InstanceStatus[]> {
+export async function listByPrefix(client: DurableClient, prefix: string, filter: InstanceFilter = {}): Promise<InstanceStatus[]> {
   const rpcBaseUrl = (client as unknown as { clientData?: { rpcBaseUrl?: string } }).clientData?.rpcBaseUrl;
   if (!rpcBaseUrl) {
-    return (await client.getStatusAll()).filter((s) => s.instanceId.startsWith(prefix)) as InstanceStatus[];
+    const all = await client.getStatusBy({ runtimeStatus: filter.runtimeStatus as never, createdTimeFrom: filter.createdTimeFrom });
+    return all.filter((s) => s.instanceId.startsWith(prefix)).slice(0, LIST_SCAN_LIMIT) as InstanceStatus[];
   }
-  const out: InstanceStatus[] = [];
+  const out = new Map<string, InstanceStatus>();
+  const seen = new Set<string>();
   let token: string | undefined;
   do {
     const url = new URL('instances/', rpcBaseUrl);
     url.searchParams.set('instanceIdPrefix', prefix);
     url.searchParams.set('showInput', 'true');
     url.searchParams.set('top', '500');
-    const res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {} });
+    if (filter.runtimeStatus) url.searchParams.set('runtimeStatus', filter.runtimeStatus.join(','));
+    if (filter.createdTimeFrom) url.searchParams.set('createdTimeFrom', filter.createdTimeFrom.toISOString());
+    const res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {}, signal: AbortSignal.timeout(30_000) });
     if (res.status !== 200) {
       await res.arrayBuffer();
       throw new Error(`listing instances with prefix ${prefix} answered HTTP ${res.status}`);
     }
-    const page = (await res.json()) as InstanceStatus[];
-    out.push(...page.filter((s) => typeof s?.instanceId === 'string' && s.instanceId.startsWith(prefix)));
+    for (const s of (await res.json()) as InstanceStatus[]) {
+      if (typeof s?.instanceId === 'string' && s.instanceId.startsWith(prefix)) out.set(s.instanceId, s);
+    }
+    seen.add(token ?? '');
     token = res.headers.get('x-ms-continuation-token') ?? undefined;
-  } while (token && out.length < LIST_SCAN_LIMIT);
-  return out;
+    // Old extensions end with the token "bnVsbA==" (base64 "null"); never ask for the same page twice.
+    if (token === 'bnVsbA==' || (token !== undefined && seen.has(token))) token = undefined;
+  } while (token && out.size < LIST_SCAN_LIMIT);
+  return [...out.values()];
+}
+
+/**
+ * A player's tasks of one kind: every live one, and the finished ones created within FINISHED_LISTED_MS.
+ *
+ * @example
+ * const delays = await listTasksOf(client, 'alice', 'delay', Date.now());
+ */
+export async function listTasksOf(client: DurableClient, player: string, kind: TaskKind, nowMs: number): Promise<InstanceStatus[]> {
+  const prefix = `${player}.${kind}.`;
+  const [live, recent] = await Promise.all([
+    listByPrefix(client, prefix, { runtimeStatus: LIVE_STATUSES }),
+    listByPrefix(client, prefix, { createdTimeFrom: new Date(nowMs - FINISHED_LISTED_MS) }),
+  ]);
+  const byId = new Map<string, InstanceStatus>();
+  for (const s of [...live, ...recent]) byId.set(s.instanceId, s);
+  return [...byId.values()];
 }

@@ -2,6 +2,8 @@
 // /api/tasks, remind's arguments, and call-site errors for bad callbacks and arguments.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
+import type { DurableClient } from 'durable-functions';
+import { ClientRuntime } from '../../core/clientRuntime';
 import { Player, startGame } from './harness';
 
 let host: TestHost;
@@ -174,6 +176,22 @@ describe('task lists on the table store (instances listed by id prefix)', () => 
     expect(listed[0].remaining).toBeGreaterThan(85);
     expect(((await anna.get('/api/tasks')).body.tasks as Task[]).map((t) => t.id)).toEqual([hers]);
     expect(await anna.post(`/api/tasks/${first}/cancel`)).toMatchObject({ status: 404, body: { error: { code: 'task_not_found' } } });
+  });
+
+  it('lists live tasks however old, and finished ones for a day', async () => {
+    const p = await Player.join(tableHost, 'old1');
+    const long = await remind(p, 7 * 24 * 3600, 'next week');
+    await tableHost.advance('1s');
+    const short = await remind(p, 1, 'soon');
+    await tableHost.advance('1s');
+    expect(await p.read()).toEqual(['Reminder: soon']);
+    const runtime = (nowMs: number) => new ClientRuntime(tableHost.client() as unknown as DurableClient, () => nowMs);
+    expect((await runtime(Date.now()).list('old1')).map((t) => [t.id, t.state])).toEqual([
+      [short, 'fired'],
+      [long, 'waiting'],
+    ]);
+    const twoDaysOn = await runtime(Date.now() + 2 * 24 * 3600_000).list('old1');
+    expect(twoDaysOn.map((t) => [t.id, t.state])).toEqual([[long, 'waiting']]);
   });
 
   it('pause then unpause sent at once (before the status shows the pause) leaves the delay running', async () => {
