@@ -141,8 +141,8 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       // below takes that key).
       let keyMs = stamped ? at : Math.max(nowMs, (lastWritten.get(player) ?? 0) + 1);
       if (!stamped && stampable && keyMs === at) keyMs++;
-      // Chunks that each commit whole: with the guard row (and, in the first, up to MAX_EXTRA_ACTIONS prompt
-      // changes) at most a transaction's 100 rows, and 2 MB. The boundaries never depend on the prompt changes
+      // Chunks that each commit whole: with the guard rows (up to two; and, in the first, up to MAX_EXTRA_ACTIONS
+      // prompt changes) at most a transaction's 100 rows, and 2 MB. The boundaries never depend on the prompt changes
       // actually present, so a retry that writes the same batch without them (delivery.ts) chunks it the same.
       const chunks: string[][] = [[]];
       const own = extra?.player === player ? extra.actions : [];
@@ -151,7 +151,7 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       for (const text of texts) {
         const size = Buffer.byteLength(text) + 200;
         const current = chunks[chunks.length - 1];
-        const room = chunks.length === 1 ? 99 - MAX_EXTRA_ACTIONS : 99;
+        const room = chunks.length === 1 ? 98 - MAX_EXTRA_ACTIONS : 98;
         if (current.length > 0 && (current.length >= room || bytes + size > CHUNK_BYTES)) {
           chunks.push([]);
           bytes = 0;
@@ -181,8 +181,11 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
         // Under the writer's clock. The first row of the transaction guards against a second write: a marker row
         // for unstamped batches; for stamped ones, a text-less placeholder at the chunk's on-time key, so that
         // an on-time attempt (before or after this one, on any instance) and this one exclude each other.
-        const guardKey = stampable ? keyOf(batch.at as number, first) : `x${sourceHash}.${batch.seq}.${c}`;
+        const marker = `x${sourceHash}.${batch.seq}.${c}`;
+        const guardKey = stampable ? keyOf(batch.at as number, first) : marker;
         const actions: TransactionAction[] = [['create', { partitionKey: player, rowKey: guardKey, t: keyMs }], ...(c === 0 ? own : [])];
+        // A stamped batch also takes the marker: an attempt by a version that wrote markers only is seen too.
+        if (stampable) actions.push(['create', { partitionKey: player, rowKey: marker, t: keyMs }]);
         const rows: Row[] = [];
         for (const text of chunk) {
           const rowKey = keyOf(keyMs, index++);

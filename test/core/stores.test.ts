@@ -75,6 +75,16 @@ describe('outbox', () => {
     expect(texts(await readMessages(player, undefined, at + 10_001))).toEqual(['once', 'twice?']);
   });
 
+  it('a batch first written without its stamp (an older app version) and retried late with it is stored once', async () => {
+    const player = `p${randomUUID().slice(0, 8)}`;
+    const at = 70_000_000;
+    await writeMessages({ source: 'v1', seq: 0 }, [{ player, text: 'once' }], at + 100);
+    vi.resetModules();
+    const other = await import('../../core/outbox');
+    await other.writeMessages({ source: 'v1', seq: 0, at }, [{ player, text: 'once' }], at + 10_000);
+    expect(texts(await readMessages(player, undefined, at + 10_001))).toEqual(['once']);
+  });
+
   it('orders batches of one source by sequence when two instances write them within one millisecond', async () => {
     const player = `p${randomUUID().slice(0, 8)}`;
     await writeMessages({ source: 'w', seq: 2 }, [{ player, text: 'second' }], 5_000_000);
