@@ -877,6 +877,11 @@ export class Engine {
         ev = this.taskFailed(id, a.name, `The function '${a.name}' doesn't exist, is disabled, or is not an activity function.`, undefined);
       } else {
         await this.slot();
+        if (this.closed) {
+          // Stopping: an activity not yet started stays scheduled in the stored state and runs after a restart.
+          this.release();
+          return;
+        }
         const started = Date.now();
         try {
           const r = await this.o.invoker.invoke(fn, JSON.parse(a.input), { triggerMetadata: { instanceId }, clientBinding: this.o.clientBinding?.() });
@@ -931,6 +936,7 @@ export class Engine {
     if (!c) return Promise.resolve();
     const parent = { instanceId: live.meta.instanceId, executionId: live.meta.executionId, taskId: id };
     return this.track(async () => {
+      if (this.closed) return; // stopping: recovery starts (or re-checks) the child after a restart
       const existing = await this.getMeta(c.instanceId);
       if (existing?.parent && existing.parent.instanceId === parent.instanceId && existing.parent.taskId === id && existing.parent.executionId === parent.executionId) {
         if (isTerminal(existing.status)) await this.notifyParent(existing); // recovery: it finished while we were down
