@@ -2,6 +2,7 @@
 // (names.ts): ownership is read from the id, and the list comes from the Durable client's instance query by id
 // prefix, so starting a task costs no write besides the start itself.
 import type { DurableClient } from 'durable-functions';
+import { GameError } from './errors';
 import type { TaskKind } from './tasks';
 
 /** What the app reads of an instance's status (the SDK's DurableOrchestrationStatus or the RPC list's JSON). */
@@ -9,6 +10,7 @@ export interface InstanceStatus {
   instanceId: string;
   runtimeStatus: string;
   createdTime: Date | string;
+  lastUpdatedTime?: Date | string;
   input?: unknown;
   customStatus?: unknown;
   output?: unknown;
@@ -31,9 +33,12 @@ export function taskKindOf(player: string, id: string): TaskKind | undefined {
 
 /** Most instances one list query reads (pages of 500). */
 export const LIST_SCAN_LIMIT = 2000;
-/** Finished tasks stay in the list this long after they were created. */
+/** Finished tasks stay in the list this long after they finished... */
 export const FINISHED_LISTED_MS = 24 * 3600_000;
+/** ... when they were created within this long (the query filters by creation time). */
+export const FINISHED_SCAN_MS = 30 * 24 * 3600_000;
 const LIVE_STATUSES = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'];
+const FINISHED_STATUSES = ['Completed', 'Failed', 'Terminated', 'Canceled'];
 
 /** A filter of the Durable instance query. */
 export interface InstanceFilter {
@@ -65,12 +70,20 @@ export async function listByPrefix(client: DurableClient, prefix: string, filter
     url.searchParams.set('top', '500');
     if (filter.runtimeStatus) url.searchParams.set('runtimeStatus', filter.runtimeStatus.join(','));
     if (filter.createdTimeFrom) url.searchParams.set('createdTimeFrom', filter.createdTimeFrom.toISOString());
-    const res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {}, signal: AbortSignal.timeout(30_000) });
-    if (res.status !== 200) {
-      await res.arrayBuffer();
-      throw new Error(`listing instances with prefix ${prefix} answered HTTP ${res.status}`);
+    let page: InstanceStatus[];
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {}, signal: AbortSignal.timeout(30_000) });
+      if (res.status !== 200) {
+        await res.arrayBuffer();
+        throw new Error(`it answered HTTP ${res.status}`);
+      }
+      page = (await res.json()) as InstanceStatus[];
+    } catch (err) {
+      // The Durable extension did not answer (or not as expected): a 503 the player may retry, not a bug.
+      throw new GameError('storage_unavailable', `Listing your tasks failed (${err instanceof Error ? err.message : String(err)}); try again in a moment.`, { cause: err });
     }
-    for (const s of (await res.json()) as InstanceStatus[]) {
+    for (const s of page) {
       if (typeof s?.instanceId === 'string' && s.instanceId.startsWith(prefix)) out.set(s.instanceId, s);
     }
     seen.add(token ?? '');
@@ -82,17 +95,19 @@ export async function listByPrefix(client: DurableClient, prefix: string, filter
 }
 
 /**
- * A player's tasks of one kind: every live one, and the finished ones created within FINISHED_LISTED_MS.
+ * A player's tasks of one kind: every live one, and those that finished within FINISHED_LISTED_MS (of the ones
+ * created within FINISHED_SCAN_MS).
  *
  * @example
  * const delays = await listTasksOf(client, 'alice', 'delay', Date.now());
  */
 export async function listTasksOf(client: DurableClient, player: string, kind: TaskKind, nowMs: number): Promise<InstanceStatus[]> {
   const prefix = `${player}.${kind}.`;
-  const [live, recent] = await Promise.all([
+  const [live, finished] = await Promise.all([
     listByPrefix(client, prefix, { runtimeStatus: LIVE_STATUSES }),
-    listByPrefix(client, prefix, { createdTimeFrom: new Date(nowMs - FINISHED_LISTED_MS) }),
+    listByPrefix(client, prefix, { runtimeStatus: FINISHED_STATUSES, createdTimeFrom: new Date(nowMs - FINISHED_SCAN_MS) }),
   ]);
+  const recent = finished.filter((s) => new Date(s.lastUpdatedTime ?? s.createdTime).getTime() >= nowMs - FINISHED_LISTED_MS);
   const byId = new Map<string, InstanceStatus>();
   for (const s of [...live, ...recent]) byId.set(s.instanceId, s);
   return [...byId.values()];

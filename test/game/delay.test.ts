@@ -178,7 +178,7 @@ describe('task lists on the table store (instances listed by id prefix)', () => 
     expect(await anna.post(`/api/tasks/${first}/cancel`)).toMatchObject({ status: 404, body: { error: { code: 'task_not_found' } } });
   });
 
-  it('lists live tasks however old, and finished ones for a day', async () => {
+  it('lists live tasks however old, and finished ones for a day after they finished', async () => {
     const p = await Player.join(tableHost, 'old1');
     const long = await remind(p, 7 * 24 * 3600, 'next week');
     await tableHost.advance('1s');
@@ -192,6 +192,12 @@ describe('task lists on the table store (instances listed by id prefix)', () => 
     ]);
     const twoDaysOn = await runtime(Date.now() + 2 * 24 * 3600_000).list('old1');
     expect(twoDaysOn.map((t) => [t.id, t.state])).toEqual([[long, 'waiting']]);
+    // The week-long one fires: listed for a day after it finished, though created a week before.
+    await tableHost.advance('7d');
+    expect(await p.read()).toEqual(['Reminder: next week']);
+    const hourAfter = await runtime(Date.now() + 7 * 24 * 3600_000 + 3600_000).list('old1');
+    expect(hourAfter.map((t) => [t.id, t.state])).toEqual([[long, 'fired']]);
+    expect(await runtime(Date.now() + 9 * 24 * 3600_000).list('old1')).toEqual([]);
   });
 
   it('pause then unpause sent at once (before the status shows the pause) leaves the delay running', async () => {
