@@ -12,6 +12,8 @@ interface AccountRow {
   failures?: number;
   /** While later than now, sign-in answers too_many_attempts without checking the password. */
   lockedUntil?: number;
+  /** When the last attempt was counted: after QUIET_MS without one, counting starts again from zero. */
+  lastAttemptAt?: number;
 }
 
 /** Attempts allowed in a row without a success before sign-in to that account has to wait. */
@@ -19,6 +21,8 @@ export const FREE_ATTEMPTS = 5;
 /** The first wait; each further failed attempt doubles it, up to MAX_LOCK_MS. */
 export const FIRST_LOCK_MS = 30_000;
 export const MAX_LOCK_MS = 15 * 60_000;
+/** Attempts further apart than this do not add up (an old run of typos never locks the owner out later). */
+export const QUIET_MS = 15 * 60_000;
 
 /**
  * Creates the account on first use or checks the password of an existing one.
@@ -50,10 +54,11 @@ export async function signIn(name: string, password: string, nowMs = Date.now())
         const seconds = Math.ceil(waitMs / 1000);
         throw new GameError('too_many_attempts', `Too many wrong passwords for player ${JSON.stringify(name)}: wait ${seconds} s before signing in again.`, { retryAfterSeconds: seconds });
       }
-      const failures = (row.failures ?? 0) + 1;
+      const quiet = nowMs - (row.lastAttemptAt ?? 0) > QUIET_MS;
+      const failures = (quiet ? 0 : (row.failures ?? 0)) + 1;
       const lockedUntil = failures >= FREE_ATTEMPTS ? nowMs + Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** (failures - FREE_ATTEMPTS)) : 0;
       try {
-        await client.updateEntity({ partitionKey: player, rowKey: 'account', failures, lockedUntil }, 'Merge', { etag: row.etag });
+        await client.updateEntity({ partitionKey: player, rowKey: 'account', failures, lockedUntil, lastAttemptAt: nowMs }, 'Merge', { etag: row.etag });
       } catch (err) {
         if (statusOf(err) !== 412) throw storageError(err, `count a sign-in of ${player}`);
         if (conflicts >= 10) {

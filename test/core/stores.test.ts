@@ -263,6 +263,16 @@ describe('players', () => {
     await expect(signIn(name, 'wrong', t + 90_001)).rejects.toMatchObject({ code: 'wrong_password' }); // counting from 0 again
   });
 
+  it('attempts more than 15 minutes apart do not add up', async () => {
+    const name = `u${randomUUID().slice(0, 8)}`;
+    const t = Date.now();
+    await signIn(name, 'right', t);
+    for (let i = 0; i < 4; i++) await expect(signIn(name, 'wrong', t)).rejects.toMatchObject({ code: 'wrong_password' });
+    const later = t + 16 * 60_000;
+    for (let i = 0; i < 4; i++) await expect(signIn(name, 'wrong', later)).rejects.toMatchObject({ code: 'wrong_password' });
+    expect(await signIn(name, 'right', later)).toEqual({ player: name, created: false });
+  });
+
   it('counts parallel guesses too: of 20 at once, exactly 5 get their password checked', async () => {
     const name = `u${randomUUID().slice(0, 8)}`;
     const t = Date.now();
