@@ -16,6 +16,17 @@ export interface InstanceStatus {
   output?: unknown;
 }
 
+/**
+ * The Durable extension's local RPC endpoint from the client's binding (the SDK keeps it, but not in its types),
+ * or undefined with an older extension. The app calls it where the SDK falls short (prefix lists, raise results).
+ *
+ * @example
+ * const base = rpcBaseUrlOf(client); // "http://127.0.0.1:7071/durabletask/"
+ */
+export function rpcBaseUrlOf(client: DurableClient): string | undefined {
+  return (client as unknown as { clientData?: { rpcBaseUrl?: string } }).clientData?.rpcBaseUrl;
+}
+
 const TASK_ID = /^([a-z0-9_-]{2,32})\.(delay|async)\.[A-Za-z0-9-]{1,200}$/;
 
 /**
@@ -55,7 +66,7 @@ export interface InstanceFilter {
  * const live = await listByPrefix(client, 'alice.delay.', { runtimeStatus: ['Running', 'Pending'] });
  */
 export async function listByPrefix(client: DurableClient, prefix: string, filter: InstanceFilter = {}): Promise<InstanceStatus[]> {
-  const rpcBaseUrl = (client as unknown as { clientData?: { rpcBaseUrl?: string } }).clientData?.rpcBaseUrl;
+  const rpcBaseUrl = rpcBaseUrlOf(client);
   if (!rpcBaseUrl) {
     const all = await client.getStatusBy({ runtimeStatus: filter.runtimeStatus as never, createdTimeFrom: filter.createdTimeFrom });
     return all.filter((s) => s.instanceId.startsWith(prefix)).slice(0, LIST_SCAN_LIMIT) as InstanceStatus[];

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { odata, type TransactionAction } from '@azure/data-tables';
+import { remember } from './bounded';
 import { GameError } from './errors';
 import { settings } from './settings';
 import { statusOf, storageError, table } from './tables';
@@ -79,10 +80,7 @@ const lastWritten = new Map<string, number>();
 const LAST_WRITTEN_PLAYERS = 10_000;
 
 function noteWritten(player: string, ms: number): void {
-  const before = lastWritten.get(player) ?? 0;
-  lastWritten.delete(player);
-  lastWritten.set(player, Math.max(before, ms));
-  if (lastWritten.size > LAST_WRITTEN_PLAYERS) lastWritten.delete(lastWritten.keys().next().value as string);
+  remember(lastWritten, player, Math.max(lastWritten.get(player) ?? 0, ms), LAST_WRITTEN_PLAYERS);
 }
 
 /** Local wake-ups for long polls in this process. Only a latency shortcut: readers also poll the table. */
@@ -126,8 +124,13 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
   const client = await table('Messages');
   const byPlayer = new Map<string, string[]>();
   if (extra?.actions.length) byPlayer.set(extra.player, []);
-  for (const m of messages) byPlayer.set(m.player, [...(byPlayer.get(m.player) ?? []), m.text]);
+  for (const m of messages) {
+    const texts = byPlayer.get(m.player);
+    if (texts) texts.push(m.text);
+    else byPlayer.set(m.player, [m.text]);
+  }
   const sourceHash = hash(batch.source);
+  const keyOf = (ms: number, i: number): string => `m${pad(ms, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(i, 4)}`;
   // Prompt changes (extra) always take the marker transaction: they must commit with the messages.
   const stampable = !extra?.actions.length && batch.at !== undefined;
   await Promise.all(
@@ -163,7 +166,6 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
       const committed: Row[] = [];
       for (const [c, chunk] of chunks.entries()) {
         const first = index;
-        const keyOf = (ms: number, i: number): string => `m${pad(ms, 15)}.${pad(batch.seq, 8)}.${sourceHash}.${pad(i, 4)}`;
         if (stamped) {
           // On time: the rows' keys are the batch's own, so a plain insert is exactly-once.
           const rows = chunk.map((text) => ({ rowKey: keyOf(keyMs, index++), text }));
@@ -246,13 +248,7 @@ const seenIds = new Map<string, string>();
 const SEEN_IDS_MAX = 20_000;
 
 function seenId(rowKey: string): string {
-  let id = seenIds.get(rowKey);
-  if (id === undefined) {
-    id = createHash('sha256').update(rowKey).digest('base64url').slice(0, 8);
-    if (seenIds.size >= SEEN_IDS_MAX) seenIds.delete(seenIds.keys().next().value as string);
-    seenIds.set(rowKey, id);
-  }
-  return id;
+  return seenIds.get(rowKey) ?? remember(seenIds, rowKey, createHash('sha256').update(rowKey).digest('base64url').slice(0, 8), SEEN_IDS_MAX);
 }
 const idOfEntry = (entry: string): string => entry.slice(entry.indexOf('.') + 1);
 

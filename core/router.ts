@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { ClientRuntime, isNotFound } from './clientRuntime';
+import { rpcBaseUrlOf } from './instances';
 import { CommandContext } from './context';
 import { GameError, describeError, untrappedNotice } from './errors';
 import { answerEvent, fn, instanceId } from './names';
@@ -114,7 +115,7 @@ async function instanceIsLive(client: DurableClient, id: string): Promise<boolea
  * if ((await raiseToLive(client, id, answerEvent(promptId), { text })) !== 'raised') { ... route the line elsewhere ... }
  */
 export async function raiseToLive(client: DurableClient, id: string, event: string, data: unknown): Promise<'raised' | 'gone'> {
-  const rpcBaseUrl = (client as unknown as { clientData?: { rpcBaseUrl?: string } }).clientData?.rpcBaseUrl;
+  const rpcBaseUrl = rpcBaseUrlOf(client);
   if (rpcBaseUrl) {
     const res = await fetch(new URL(`instances/${id}/raiseEvent/${event}`, rpcBaseUrl), {
       method: 'POST',

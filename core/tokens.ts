@@ -1,6 +1,7 @@
 // Player tokens: `v1.<payload>.<signature>`, an HMAC-SHA256 over the base64url JSON payload {sub, iat, exp}.
 // Identity for every player route comes only from here, never from the URL or the body.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { remember } from './bounded';
 import { GameError } from './errors';
 
 interface Payload {
@@ -63,7 +64,6 @@ export function verifyToken(token: string, opts: { secret: string; nowMs: number
   if (payload.exp * 1000 <= opts.nowMs) {
     throw new GameError('expired_token', `The bearer token expired at ${new Date(payload.exp * 1000).toISOString()}; sign in again with POST /api/sessions.`);
   }
-  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
-  verified.set(token, { secret: opts.secret, sub: payload.sub, exp: payload.exp });
+  remember(verified, token, { secret: opts.secret, sub: payload.sub, exp: payload.exp }, VERIFIED_MAX);
   return payload.sub;
 }

@@ -4,6 +4,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
+import { remember } from '../../core/bounded';
 
 const clients = new Map<string, DurableClient>();
 const MAX_CLIENTS = 16;
@@ -19,11 +20,5 @@ export function durableClient(context: InvocationContext): DurableClient {
   const data = binding ? context.extraInputs.get(binding) : undefined;
   const key = data === undefined ? undefined : `${process.env.WEBSITE_HOSTNAME ?? ''}\u0000${JSON.stringify(data)}`;
   if (key === undefined) return df.getClient(context); // let the SDK report the missing binding
-  let client = clients.get(key);
-  if (!client) {
-    client = df.getClient(context);
-    if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
-    clients.set(key, client);
-  }
-  return client;
+  return clients.get(key) ?? remember(clients, key, df.getClient(context), MAX_CLIENTS);
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import type { DurableClient } from 'durable-functions';
 import { ClientRuntime } from '../../core/clientRuntime';
+import type { TaskInfo } from '../../core/tasks';
 import { Player, startGame } from './harness';
 
 let host: TestHost;
@@ -12,14 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => host?.dispose());
 
-interface Task {
-  id: string;
-  state: string;
-  remaining?: number;
-  callback: string;
-  command: string;
-  kind: string;
-}
+type Task = TaskInfo;
 
 async function remind(p: Player, seconds: number, text: string): Promise<string> {
   await p.type(`remind ${seconds} ${text}`);

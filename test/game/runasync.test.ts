@@ -2,6 +2,7 @@
 // atErr, the default errback (log with context, player told, status Failed), retries with backoff, cancel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
+import type { TaskInfo } from '../../core/tasks';
 import { Player, startGame } from './harness';
 
 let host: TestHost;
@@ -10,14 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => host?.dispose());
 
-interface Task {
-  id: string;
-  kind: string;
-  state: string;
-  callback: string;
-  result?: unknown;
-  error?: string;
-}
+type Task = TaskInfo;
 
 /** The "started <id>" line (the job's own messages may come before it: it starts before the command returns). */
 function startedId(lines: string[]): { id: string; rest: string[] } {
