@@ -4,6 +4,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Absolute paths of a particular machine: Unix roots where files of one machine live, and Windows drive paths.
+const MACHINE_PATH = String.raw`/^(\/(tmp|var|home|root|usr|opt|etc|mnt|srv|snap|Users|Applications|private)(\/|$)|[A-Za-z]:[\\\/])/`;
+const MACHINE_PATH_WHY = 'An absolute machine path in a test is not on a fresh machine: use a folder made under os.tmpdir(), or a path relative to the test file.';
+
 const why = 'is not deterministic: orchestrator code is replayed. Use context.df.currentUtcDateTime / df.newGuid(), createTimer(), or an activity.';
 
 export default tseslint.config(
@@ -16,6 +20,18 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
       // Input validators match control characters on purpose.
       'no-control-regex': 'off',
+    },
+  },
+  {
+    // Tests run on fresh machines (CI, a new clone, macOS, Windows): a path of the machine they were written on
+    // (/tmp/smokeapp once) is not there. Use folders made under os.tmpdir(), or paths relative to the test file.
+    files: ['test/**/*.ts', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: `Literal[value=${MACHINE_PATH}]`, message: MACHINE_PATH_WHY },
+        { selector: `TemplateElement[value.raw=${MACHINE_PATH}]`, message: MACHINE_PATH_WHY },
+      ],
     },
   },
   {

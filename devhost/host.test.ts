@@ -1,10 +1,14 @@
-// Smoke test of the devhost on a tiny inline app: HTTP starter, activities, a 10-day timer, an event, retries.
+// Smoke test of the devhost on a tiny app (test/fixtures/smoke-app): HTTP starter, activities, a 10-day timer, an
+// event, retries; plus start-up failure, change waiters and app settings.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestHost } from './index';
 
+const fixture = (name: string): string => path.resolve(__dirname, '../test/fixtures', name);
+
 describe('devhost smoke', () => {
   it('runs an orchestration end to end in virtual time', async () => {
-    const t = await startTestHost({ appDir: '/tmp/smokeapp' });
+    const t = await startTestHost({ appDir: fixture('smoke-app') });
     try {
       const res = await t.fetch('/api/start/seq', { method: 'POST' });
       expect(res.status).toBe(202);
@@ -28,7 +32,6 @@ describe('Host.start failing after it listens', () => {
     const { Host } = await import('./host');
     const { MemoryStore } = await import('./store/memory');
     const net = await import('node:net');
-    const path = await import('node:path');
     const free = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
         const p = (s.address() as { port: number }).port;
@@ -37,7 +40,7 @@ describe('Host.start failing after it listens', () => {
     });
     const store = new MemoryStore();
     store.list = () => Promise.reject(new Error('store unreachable'));
-    const appDir = path.resolve(__dirname, '../test/fixtures/durable-basics');
+    const appDir = fixture('durable-basics');
     await expect(Host.start({ appDir, port: free, storage: store, clock: 'virtual' })).rejects.toThrow(/store unreachable/);
     const again = net.createServer();
     await new Promise<void>((resolve, reject) => {
@@ -50,8 +53,7 @@ describe('Host.start failing after it listens', () => {
 
 describe('waiting for a change', () => {
   it('polling loops (waitFor, ?timeout, the CLI skip loop) do not pile up one change waiter per poll', async () => {
-    const path = await import('node:path');
-    const t = await startTestHost({ appDir: path.resolve(__dirname, '../test/fixtures/durable-basics') });
+    const t = await startTestHost({ appDir: fixture('durable-basics') });
     try {
       const id = await t.client().startNew('waiter');
       await t.idle();
@@ -66,14 +68,13 @@ describe('waiting for a change', () => {
 
 describe('app settings', () => {
   it('are in process.env while the host runs and put back as they were when it closes (or fails to start)', async () => {
-    const path = await import('node:path');
     process.env.DEVHOST_TEST_KEEP = 'before';
     delete process.env.DEVHOST_TEST_NEW;
-    const t = await startTestHost({ appDir: path.resolve(__dirname, '../test/fixtures/durable-basics'), env: { DEVHOST_TEST_KEEP: 'during', DEVHOST_TEST_NEW: 'x' } });
+    const t = await startTestHost({ appDir: fixture('durable-basics'), env: { DEVHOST_TEST_KEEP: 'during', DEVHOST_TEST_NEW: 'x' } });
     expect([process.env.DEVHOST_TEST_KEEP, process.env.DEVHOST_TEST_NEW]).toEqual(['during', 'x']);
     await t.dispose();
     expect([process.env.DEVHOST_TEST_KEEP, process.env.DEVHOST_TEST_NEW]).toEqual(['before', undefined]);
-    await expect(startTestHost({ appDir: '/nonexistent-app', env: { DEVHOST_TEST_NEW: 'y' } })).rejects.toThrow(/No package.json/);
+    await expect(startTestHost({ appDir: fixture('no-such-app'), env: { DEVHOST_TEST_NEW: 'y' } })).rejects.toThrow(/No package.json/);
     expect(process.env.DEVHOST_TEST_NEW).toBeUndefined();
     delete process.env.DEVHOST_TEST_KEEP;
   });

@@ -19,9 +19,11 @@ function stale() {
 const why = stale();
 if (why) {
   console.log(`${why}: running npm ci ...`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // On Windows npm is npm.cmd, a batch file, which Node (since 20.12.2, CVE-2024-27980) only runs through a shell.
+  const windows = process.platform === 'win32';
+  const r = spawnSync(windows ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', shell: windows });
   if (r.status !== 0) {
+    if (r.error) console.error(`npm could not be started: ${r.error.message}`);
     console.error('npm ci failed; fix the error above (or run npm install) and try again.');
     process.exit(r.status ?? 1);
   }

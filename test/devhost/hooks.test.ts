@@ -98,8 +98,7 @@ describe.each(STORES)('hooks on the %s store', (storage) => {
 
 describe.each(STORES)('appTerminate on the %s store', (storage) => {
   it('runs on dispose, with the hookData appStart left', async () => {
-    const file = path.join(os.tmpdir(), `hooks-terminate-${storage}-${process.pid}.json`);
-    fs.rmSync(file, { force: true });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hooks-terminate-')), `${storage}.json`);
     const host = await startFixture('hooks-app', storage, { env: { HOOKS_SETTING: 'own', HOOKS_TERMINATE_FILE: file } });
     try {
       expect((await host.fetch('/api/hello')).status).toBe(200);
@@ -112,7 +111,7 @@ describe.each(STORES)('appTerminate on the %s store', (storage) => {
       expect(records.at(-1)).toEqual({ hook: 'appTerminate', tokenFromAppStart: 'set-by-appStart' });
       expect(records.filter((r) => r.hook === 'appTerminate')).toHaveLength(1);
     } finally {
-      fs.rmSync(file, { force: true });
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
   });
 });
