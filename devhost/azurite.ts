@@ -53,10 +53,15 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const persist = options.location ? ['--location', options.location] : ['--inMemoryPersistence'];
   const p = options.ports ?? { blob: 0, queue: 0, table: 0 };
   const args = ['--silent', ...persist, '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--blobPort', String(p.blob), '--queuePort', String(p.queue), '--tablePort', String(p.table)];
+  // Its own process group (detached), so a terminal's Ctrl+C, which signals the whole foreground group, does not
+  // stop it before the host has drained; and an IPC channel, whose end is the one signal to stop (see FOLLOW_PARENT).
   // cwd: Azurite writes nothing in memory mode, but keep any stray file out of the repository.
-  const child = spawn(process.execPath, [script, ...args], { cwd: options.location ?? os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const child = spawn(process.execPath, ['-e', FOLLOW_PARENT, script, ...args], {
+    cwd: options.location ?? os.tmpdir(),
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+    windowsHide: true,
+  });
   try {
     const ports = await waitForPorts(child, options.startTimeoutMs ?? 30_000);
     await Promise.all(SERVICES.map((s) => waitForConnect(ports[s])));
@@ -66,17 +71,28 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
         `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
         `BlobEndpoint=${endpoint(ports.Blob)};QueueEndpoint=${endpoint(ports.Queue)};TableEndpoint=${endpoint(ports.Table)};`,
       ports: { blob: ports.Blob, queue: ports.Queue, table: ports.Table },
-      stop: async () => {
-        process.removeListener('exit', killOnExit);
-        await stopChild(child);
-      },
+      stop: () => stopChild(child),
     };
   } catch (err) {
-    process.removeListener('exit', killOnExit);
     await stopChild(child);
     throw err;
   }
 }
+
+// Runs in the Azurite process before Azurite itself (`node -e FOLLOW_PARENT <azurite.js> <args>`; argv[1] is the
+// script, as if started directly). When the IPC channel to the parent ends (the parent stops it, exits or is killed)
+// it runs Azurite's own SIGTERM shutdown exactly once: servers close and the Table service saves its database. A
+// second trigger (Azurite listens for SIGINT, SIGTERM and a 'shutdown' message, each calling close again) would
+// throw "Cannot close server in status Closing" and kill the process before the save. Write errors on the pipes
+// (the parent is gone) are ignored for the same reason. Before Azurite has started there is nothing to save.
+const FOLLOW_PARENT = `
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+process.once('disconnect', () => {
+  if (process.listenerCount('SIGTERM') === 0) process.exit(0);
+  process.emit('SIGTERM', 'SIGTERM');
+});
+require(process.argv[1]);
+`;
 
 function waitForPorts(child: ChildProcess, timeoutMs: number): Promise<Record<Service, number>> {
   return new Promise((resolve, reject) => {
@@ -137,12 +153,16 @@ export function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** SIGTERM, then SIGKILL if it is still there after 3 s. */
+/** How long Azurite may take to close its servers and save its data before it is killed. */
+const STOP_TIMEOUT_MS = 20_000;
+
+/** Ends the IPC channel (Azurite then shuts down and saves, see FOLLOW_PARENT) and waits for it to exit; SIGKILL after STOP_TIMEOUT_MS. */
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  if (child.connected) child.disconnect();
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
 }

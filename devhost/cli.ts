@@ -19,6 +19,9 @@ Options:
   --clock <kind>        real (default) or virtual (time jumps to the next timer when idle)
   --azurite             with --storage table: start Azurite too when AzureWebJobsStorage
                         is unset or UseDevelopmentStorage=true and none is running
+  --azurite-dir <dir>   where that Azurite keeps its data (default <appDir>/.azurite)
+  --azurite-ports <b,q,t>  its blob, queue and table ports (default 10000,10001,10002;
+                        0,0,0 lets the OS choose)
   --task-hub <name>     task hub name (default: host.json durableTask.hubName)
   --max-body <bytes>    largest accepted request body (default 104857600)
   --quiet               print only errors
@@ -31,6 +34,8 @@ interface Args {
   storage: 'memory' | 'table';
   clock: 'real' | 'virtual';
   azurite: boolean;
+  azuriteDir?: string;
+  azuritePorts: { blob: number; queue: number; table: number };
   taskHub?: string;
   maxBody?: number;
   quiet: boolean;
@@ -45,6 +50,8 @@ function parse(argv: string[]): Args {
       storage: { type: 'string' },
       clock: { type: 'string' },
       azurite: { type: 'boolean' },
+      'azurite-dir': { type: 'string' },
+      'azurite-ports': { type: 'string' },
       'task-hub': { type: 'string' },
       'max-body': { type: 'string' },
       quiet: { type: 'boolean' },
@@ -68,12 +75,18 @@ function parse(argv: string[]): Args {
   const maxBody = values['max-body'] === undefined ? undefined : Number(values['max-body']);
   if (maxBody !== undefined && (!Number.isInteger(maxBody) || maxBody <= 0)) fail(`--max-body '${values['max-body']}' is not a positive number of bytes.`);
   if (positionals.length > 1) fail(`expected one app folder, got ${positionals.join(' ')}.`);
+  const azPorts = (values['azurite-ports'] ?? '10000,10001,10002').split(',').map(Number);
+  if (azPorts.length !== 3 || azPorts.some((n) => !Number.isInteger(n) || n < 0 || n > 65535)) {
+    fail(`--azurite-ports '${values['azurite-ports']}' is not three port numbers (blob,queue,table), e.g. 10000,10001,10002 or 0,0,0.`);
+  }
   return {
     appDir: path.resolve(positionals[0] ?? '.'),
     port,
     storage: storage as Args['storage'],
     clock: clock as Args['clock'],
     azurite: !!values.azurite,
+    azuriteDir: values['azurite-dir'] === undefined ? undefined : path.resolve(values['azurite-dir']),
+    azuritePorts: { blob: azPorts[0], queue: azPorts[1], table: azPorts[2] },
     taskHub: values['task-hub'],
     maxBody,
     quiet: !!values.quiet,
@@ -96,16 +109,20 @@ function loadLocalSettings(appDir: string, say: (s: string) => void): void {
   }
 }
 
-/** Start Azurite on its default ports with data under <appDir>/.azurite, unless one already answers. */
-async function startLocalAzurite(appDir: string, say: (s: string) => void): Promise<RunningAzurite | undefined> {
-  if (await portOpen(10002)) {
-    say('Azurite is already running on 127.0.0.1:10002; using it.');
+/**
+ * Start Azurite with its data in --azurite-dir (default <appDir>/.azurite), unless one already answers on the
+ * table port. Returns the connection string of the one started (explicit endpoints, so any ports work).
+ */
+async function startLocalAzurite(args: Args, say: (s: string) => void): Promise<RunningAzurite | undefined> {
+  if (args.azuritePorts.table !== 0 && (await portOpen(args.azuritePorts.table))) {
+    say(`Azurite is already running on 127.0.0.1:${args.azuritePorts.table}; using it.`);
     return undefined;
   }
-  const location = path.join(appDir, '.azurite');
+  const location = args.azuriteDir ?? path.join(args.appDir, '.azurite');
   fs.mkdirSync(location, { recursive: true });
-  const azurite = await startAzurite({ location, ports: { blob: 10000, queue: 10001, table: 10002 }, resolveFrom: appDir });
-  say(`Azurite started (data in ${path.relative(process.cwd(), location) || location}).`);
+  const azurite = await startAzurite({ location, ports: args.azuritePorts, resolveFrom: args.appDir });
+  const shown = path.relative(process.cwd(), location);
+  say(`Azurite started (data in ${shown && !shown.startsWith('..') ? shown : location}, table port ${azurite.ports.table}).`);
   return azurite;
 }
 
@@ -120,7 +137,8 @@ async function main(): Promise<void> {
     const conn = process.env.AzureWebJobsStorage;
     if (!conn || /UseDevelopmentStorage=true/i.test(conn)) {
       process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
-      if (args.azurite) azurite = await startLocalAzurite(args.appDir, say);
+      if (args.azurite) azurite = await startLocalAzurite(args, say);
+      if (azurite) process.env.AzureWebJobsStorage = azurite.connectionString;
     }
   }
   const stopAzurite = () => azurite?.stop();
@@ -153,17 +171,33 @@ async function main(): Promise<void> {
   for (const line of host.describe()) say(`        ${line}`);
   say(`\nManagement API: ${host.displayUrl}/runtime/webhooks/durabletask/instances\nHost started. Press Ctrl+C to stop.`);
 
-  let stopping = false;
+  // Stop in order, whatever the signal: the host drains (running episodes and activities finish, within a bound)
+  // and closes its store, then Azurite saves and exits. Azurite runs in its own process group, so the Ctrl+C a
+  // terminal sends to the whole foreground group (npm, the shell, this process) does not reach it first. npm
+  // forwards the signal it got to its child as well, so a repeat within a second is the same Ctrl+C; a later one
+  // stops waiting for running work (whatever did not finish runs again at the next start), but keeps the order.
+  let firstSignalAt = 0;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`\n${signal}: stopping...`);
-    await host.close().catch(() => undefined);
-    await stopAzurite();
+    const now = Date.now();
+    if (firstSignalAt) {
+      if (now - firstSignalAt < 1000) return;
+      say(`${signal} again: not waiting for running work; still closing the store${azurite ? ' and saving Azurite' : ''}...`);
+      host.stopWaiting();
+      return;
+    }
+    firstSignalAt = now;
+    say(`\n${signal}: stopping (running work finishes first${azurite ? ', then Azurite saves its data' : ''})...`);
+    await host.close().catch((err: unknown) => process.stderr.write(`devhost: closing the host: ${messageOf(err)}\n`));
+    if (azurite) {
+      await stopAzurite();
+      say('Azurite stopped.');
+    }
+    say('Stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 void main().catch((err: unknown) => {

@@ -49,6 +49,8 @@ export class Host {
   port = 0;
   private closed = false;
   private skipping = false;
+  /** Ends close()'s wait for running work early (set while close() waits). */
+  private endDrain: () => void = () => undefined;
 
   private constructor(
     readonly app: LoadedApp,
@@ -213,7 +215,11 @@ export class Host {
     // Episodes and activities already running finish (their commits included) before the store closes, so a stop
     // leaves the state a finished episode would; bounded, so a stuck activity cannot hold the stop.
     let drainTimer: NodeJS.Timeout | undefined;
-    await Promise.race([this.engine.idle(), new Promise<void>((resolve) => (drainTimer = setTimeout(resolve, CLOSE_DRAIN_MS)))]);
+    const cut = new Promise<void>((resolve) => {
+      drainTimer = setTimeout(resolve, CLOSE_DRAIN_MS);
+      this.endDrain = resolve;
+    });
+    await Promise.race([this.engine.idle(), cut]);
     clearTimeout(drainTimer);
     for (const h of this.app.registry.hooks.appTerminate) {
       try {
@@ -224,6 +230,15 @@ export class Host {
     }
     await this.store.close();
     this.restoreEnv();
+  }
+
+  /**
+   * Makes a close() in progress stop waiting for running episodes and activities (they run again at the next
+   * start, as after a crash); the store still closes in order. The CLI calls it on a second Ctrl+C.
+   * @example process.on('SIGINT', () => (closing ? host.stopWaiting() : void host.close()));
+   */
+  stopWaiting(): void {
+    this.endDrain();
   }
 
   private restoreEnv: () => void = () => undefined;
