@@ -58,8 +58,7 @@ describe('waiting for a change', () => {
       const id = await t.client().startNew('waiter');
       await t.idle();
       await expect(t.waitFor(id, { timeoutMs: 1200 })).rejects.toThrow(/still Running/);
-      const waiters = (t.host.engine as unknown as { changeWaiters: unknown[] }).changeWaiters;
-      expect(waiters.length).toBeLessThanOrEqual(1);
+      expect(t.host.engine.changeWaiterCount).toBeLessThanOrEqual(1);
     } finally {
       await t.dispose();
     }

@@ -1,0 +1,224 @@
+// One orchestration episode, the SDK's side of the replay protocol: the trigger payload (history in), the
+// orchestrator's answer (cumulative actions out), the determinism check against what earlier episodes recorded,
+// and the plan of what the new actions ask for. The engine commits the plan; nothing here does I/O but the call.
+import { Invoker } from '../invoke';
+import { HostError, messageOf } from '../errors';
+import { RegisteredFunction } from '../registry';
+import { HistoryEvent } from '../store/types';
+import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, describeAction, toJsonText } from './actions';
+import { event, EventType, iso } from './history';
+import { afterAttempt, newRetry, nextAttempt } from './retry';
+import { Live, Plan } from './state';
+import { cancelTimerAt, planNextChunk, planTimer, TimerLimits, timeSpan } from './timers';
+import { validateInstanceId } from './ids';
+
+/** The orchestrator's answer (durable-functions' OrchestratorState). */
+export interface OrchestratorStateJson {
+  isDone?: boolean;
+  actions?: Action[][];
+  output?: unknown;
+  error?: string;
+  customStatus?: unknown;
+  failureDetails?: unknown;
+}
+
+export interface EpisodeOutcome {
+  state?: OrchestratorStateJson;
+  /** Set when the orchestrator threw (or could not run). */
+  error?: string;
+  failureDetails?: unknown;
+}
+
+const EVENT_REASON: Record<number, string> = {
+  [EventType.ExecutionStarted]: 'ExecutionStarted',
+  [EventType.TaskCompleted]: 'TaskCompleted',
+  [EventType.TaskFailed]: 'TaskFailed',
+  [EventType.TimerFired]: 'TimerFired',
+  [EventType.EventRaised]: 'EventRaised',
+  [EventType.SubOrchestrationInstanceCompleted]: 'SubOrchestrationCompleted',
+  [EventType.SubOrchestrationInstanceFailed]: 'SubOrchestrationFailed',
+};
+
+/**
+ * Runs the orchestrator once over the stored history plus `newEvents` and returns its answer. A thrown
+ * orchestrator reports its state after `$OutOfProcData$:` (actions scheduled before the throw, failure details).
+ */
+export async function runOrchestrator(
+  invoker: Invoker,
+  fn: RegisteredFunction,
+  live: Live,
+  newEvents: HistoryEvent[],
+  limits: TimerLimits,
+  report: (reason: string, invocationId: string, started: number, result: string) => void,
+): Promise<EpisodeOutcome> {
+  // Fresh objects each episode: the SDK rewrites Timestamp fields into Dates in place.
+  const history: HistoryEvent[] = new Array(live.history.length + newEvents.length);
+  for (let i = 0; i < live.history.length; i++) history[i] = { ...live.history[i], IsPlayed: true };
+  for (let i = 0; i < newEvents.length; i++) history[live.history.length + i] = { ...newEvents[i], IsPlayed: false };
+  const payload = {
+    history,
+    input: live.meta.input === null ? null : JSON.parse(live.meta.input),
+    instanceId: live.meta.instanceId,
+    isReplaying: false,
+    parentInstanceId: live.meta.parent?.instanceId ?? null,
+    upperSchemaVersion: 1,
+    upperSchemaVersionNew: 2,
+    longRunningTimerIntervalDuration: timeSpan(limits.longTimerIntervalMs),
+    maximumShortTimerDuration: timeSpan(limits.maximumShortTimerMs),
+    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+  };
+  const reason = EVENT_REASON[history[history.length - 1].EventType] ?? 'NewEvent';
+  const started = Date.now();
+  let invocationId = '';
+  try {
+    const r = await invoker.invoke(fn, payload, { triggerMetadata: { instanceId: live.meta.instanceId } });
+    invocationId = r.invocationId;
+    const state = r.result as OrchestratorStateJson;
+    report(reason, invocationId, started, state?.isDone ? 'Completed' : 'Awaiting');
+    return { state };
+  } catch (err) {
+    const text = messageOf(err);
+    const at = text.indexOf('$OutOfProcData$:');
+    report(reason, invocationId, started, 'Failed');
+    if (at >= 0) {
+      try {
+        const state = JSON.parse(text.slice(at + '$OutOfProcData$:'.length)) as OrchestratorStateJson;
+        return { state, error: state.error ?? text, failureDetails: state.failureDetails };
+      } catch {
+        /* fall through */
+      }
+    }
+    return { error: text };
+  }
+}
+
+/**
+ * Host-side work a delivered event triggers before the orchestrator runs: retry timers and attempts, long-timer
+ * chunks. Returns false when the event completes nothing that is still pending (it is then dropped).
+ */
+export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boolean {
+  const { st } = plan;
+  switch (ev.EventType) {
+    case EventType.TimerFired: {
+      const key = String(ev.TimerId);
+      const t = st.timers[key];
+      if (!t) return false;
+      delete st.timers[key];
+      if (t.path !== undefined && st.timerPaths[t.path] === Number(key)) delete st.timerPaths[t.path];
+      if (t.final !== undefined && Date.parse(t.final) > plan.now) {
+        planNextChunk(plan, t.final, t.path, limits);
+      } else if (t.retry !== undefined) {
+        const r = st.retries[t.retry];
+        if (t.dummy || !r) delete st.retries[t.retry];
+        else nextAttempt(plan, t.retry, r);
+      }
+      return true;
+    }
+    case EventType.TaskCompleted:
+    case EventType.TaskFailed:
+    case EventType.SubOrchestrationInstanceCompleted:
+    case EventType.SubOrchestrationInstanceFailed: {
+      const isActivity = ev.EventType === EventType.TaskCompleted || ev.EventType === EventType.TaskFailed;
+      const pending: Record<string, { retry?: string }> = isActivity ? st.activities : st.children;
+      const key = String(ev.TaskScheduledId);
+      const done = pending[key];
+      if (!done) return false;
+      delete pending[key];
+      if (done.retry !== undefined) afterAttempt(plan, done.retry, ev);
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+/**
+ * Diff the cumulative action list against what was recorded: check determinism, apply timer cancellations,
+ * plan new actions. Returns the continue-as-new input when asked for.
+ */
+export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: TimerLimits): string | undefined {
+  const actions: Action[] = state.actions?.[0] ?? [];
+  const recorded = plan.st.actions;
+  for (let i = 0; i < Math.min(actions.length, recorded.length); i++) {
+    const sig = actionSignature(actions[i]);
+    if (sig !== recorded[i]) {
+      throw new HostError(
+        'FunctionError',
+        `Non-Deterministic workflow detected: a previous execution of this orchestration scheduled ${recorded[i]} as action #${i}, but the current replay scheduled ${sig} instead. Was a change made to the orchestrator code after this instance had already started running?`,
+      );
+    }
+  }
+  if (actions.length < recorded.length && !state.isDone) {
+    throw new HostError(
+      'FunctionError',
+      `Non-Deterministic workflow detected: a previous execution of this orchestration scheduled ${recorded[actions.length]} as action #${actions.length}, but the current replay has not scheduled it. Was a change made to the orchestrator code after this instance had already started running?`,
+    );
+  }
+  for (let i = 0; i < recorded.length && i < actions.length; i++) applyCancellations(plan, actions[i], String(i));
+  let continueInput: string | undefined;
+  for (let i = recorded.length; i < actions.length; i++) {
+    const r = schedule(plan, actions[i], String(i), limits);
+    if (r !== undefined) continueInput = r;
+    recorded.push(actionSignature(actions[i]));
+  }
+  return continueInput;
+}
+
+function applyCancellations(plan: Plan, a: Action, path: string): void {
+  const t = actionTypeOf(a);
+  if (t === ActionType.WhenAll || t === ActionType.WhenAny) {
+    (a.compoundActions ?? []).forEach((c, j) => applyCancellations(plan, c, `${path}.${j}`));
+  } else if (t === ActionType.CreateTimer && a.isCanceled) {
+    cancelTimerAt(plan, path);
+  }
+}
+
+/** Plans one new action (recursing into WhenAll/WhenAny); returns the continue-as-new input for ContinueAsNew. */
+function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): string | undefined {
+  const { st, live } = plan;
+  const ts = iso(plan.now);
+  const t = actionTypeOf(a);
+  switch (t) {
+    case ActionType.CallActivity:
+    case ActionType.CallActivityWithRetry: {
+      const id = st.nextId++;
+      const name = a.functionName ?? '';
+      const input = toJsonText(actionInputValue(a.input));
+      plan.decisions.push(event(EventType.TaskScheduled, ts, { Name: name, Version: '', Input: input }, id));
+      const retry = t === ActionType.CallActivityWithRetry ? newRetry(plan, id, 'activity', name, input, a) : undefined;
+      st.activities[id] = { name, input, retry };
+      plan.effects.push({ kind: 'activity', id });
+      return undefined;
+    }
+    case ActionType.CallSubOrchestrator:
+    case ActionType.CallSubOrchestratorWithRetry: {
+      const id = st.nextId++;
+      const name = a.functionName ?? '';
+      const input = toJsonText(a.input);
+      if (a.instanceId !== undefined && a.instanceId !== null) validateInstanceId(a.instanceId);
+      const childId = a.instanceId ?? `${live.meta.executionId}:${id}`;
+      plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: name, Version: '', InstanceId: childId, Input: input }, id));
+      const retry = t === ActionType.CallSubOrchestratorWithRetry ? newRetry(plan, id, 'sub', name, input, a) : undefined;
+      st.children[id] = { instanceId: childId, name, input, retry };
+      plan.effects.push({ kind: 'child', id });
+      return undefined;
+    }
+    case ActionType.ContinueAsNew:
+      return toJsonText(actionInputValue(a.input));
+    case ActionType.CreateTimer:
+      planTimer(plan, a, path, limits);
+      return undefined;
+    case ActionType.WaitForExternalEvent:
+      return undefined;
+    case ActionType.WhenAll:
+    case ActionType.WhenAny: {
+      let r: string | undefined;
+      (a.compoundActions ?? []).forEach((c, j) => {
+        r = schedule(plan, c, `${path}.${j}`, limits) ?? r;
+      });
+      return r;
+    }
+    default:
+      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities and callHttp are not supported yet); run this app with Azure Functions Core Tools.`);
+  }
+}

@@ -1,0 +1,107 @@
+// What the engine keeps per instance while it runs: its loaded meta, history and inbox, the bookkeeping persisted
+// with the meta (pending timers, activities, children, retries), and the effects an episode leaves to run.
+import { TimerHandle } from '../clock';
+import { HistoryEvent, InboxMessage, InstanceMeta, RuntimeStatus, TERMINAL_STATUSES } from '../store/types';
+import { RetryOptionsJson } from './actions';
+
+export const DAY = 86_400_000;
+
+/** Host bookkeeping per execution, persisted with the instance meta. */
+export interface EngineState {
+  nextId: number;
+  /** Signatures of the top-level actions recorded so far (determinism check). */
+  actions: string[];
+  /** Action path ("3" or "3.1") of each pending CreateTimer -> current timer id (to apply isCanceled). */
+  timerPaths: Record<string, number>;
+  timers: Record<string, TimerState>;
+  activities: Record<string, ActivityState>;
+  children: Record<string, ChildState>;
+  retries: Record<string, RetryState>;
+}
+
+export interface TimerState {
+  fireAt: string;
+  /** Long timers: when the whole timer ends (this one is a chunk of it). */
+  final?: string;
+  path?: string;
+  /** The retry this timer waits for (key into `retries`). */
+  retry?: string;
+  /** The zero-delay timer after a retry's last attempt. */
+  dummy?: boolean;
+}
+
+export interface ActivityState {
+  name: string;
+  input: string;
+  retry?: string;
+  /** Attempts past the retry timeout fail at once with this failure. */
+  skipped?: { reason: string; details: string };
+}
+
+export interface ChildState {
+  instanceId: string;
+  name: string;
+  input: string;
+  retry?: string;
+}
+
+export interface RetryState {
+  kind: 'activity' | 'sub';
+  name: string;
+  input: string;
+  options: RetryOptionsJson;
+  attempt: number;
+  firstAt: number;
+  instanceId?: string;
+  timedOut?: boolean;
+  /** The last attempt's failure, repeated for attempts skipped after the retry timeout. */
+  lastFailure?: { reason: string; details: string };
+}
+
+/** An instance loaded in memory. */
+export interface Live {
+  meta: InstanceMeta;
+  history: HistoryEvent[];
+  inbox: InboxMessage[];
+  state: EngineState;
+  running: boolean;
+  timers: Map<string, TimerHandle>;
+  /** Consecutive failed attempts to process the first message (store outage): drives the retry back-off. */
+  failures?: number;
+}
+
+/** Work an episode leaves to be done once its commit is stored. */
+export type Effect =
+  | { kind: 'timer'; id: number; fireAt: number }
+  | { kind: 'cancelTimer'; id: number }
+  | { kind: 'activity'; id: number }
+  | { kind: 'child'; id: number }
+  | { kind: 'notifyParent' }
+  | { kind: 'restart' };
+
+/**
+ * What one episode is deciding: the state it will commit, the history events it adds and the effects to run
+ * after the commit. The helpers that plan timers, retries and actions all write into one Plan.
+ */
+export interface Plan {
+  live: Live;
+  st: EngineState;
+  now: number;
+  decisions: HistoryEvent[];
+  effects: Effect[];
+}
+
+/** The state of a new execution. */
+export function emptyState(): EngineState {
+  return { nextId: 0, actions: [], timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {} };
+}
+
+/** A Live for an instance read from the store. */
+export function liveFromStore(stored: { meta: InstanceMeta; history: HistoryEvent[]; inbox: InboxMessage[] }): Live {
+  const state = { ...emptyState(), ...(stored.meta.engine as Partial<EngineState>) };
+  return { meta: stored.meta, history: stored.history, inbox: stored.inbox, state, running: false, timers: new Map() };
+}
+
+export function isTerminal(s: RuntimeStatus): boolean {
+  return TERMINAL_STATUSES.includes(s);
+}
