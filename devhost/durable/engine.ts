@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { Clock, Scheduler } from '../clock';
 import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
-import { Registry } from '../registry';
+import { Registry, RegisteredFunction } from '../registry';
 import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError } from '../store/types';
-import { toJsonText } from './actions';
+import { ActionType, actionTypeOf, toJsonText } from './actions';
 import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
 import { applyActions, EpisodeOutcome, followUp, runOrchestrator } from './episode';
@@ -39,6 +39,28 @@ export interface EngineOptions {
 }
 
 const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
+/** Most messages one episode takes (the extension stops dequeuing at 256 buffered messages of a control queue). */
+const MAX_BATCH = 256;
+
+/** What one episode (or control message) writes, atomically. */
+interface EpisodeCommit {
+  meta: InstanceMeta;
+  append: HistoryEvent[];
+  /** Batch messages this episode used up (all but the events carried into a new execution). */
+  consumed: InboxMessage[];
+  st: EngineState;
+  effects: Effect[];
+  /** Continue-as-new: the old execution whose history goes. */
+  dropExecution?: string;
+  /** Continue-as-new: the new execution's ExecutionStarted. */
+  enqueue?: InboxMessage[];
+}
+
+/** True when the orchestrator's answer ends this execution with continue-as-new. */
+function continuesAsNew(o: EpisodeOutcome): boolean {
+  const actions = o.state?.actions?.[0] ?? [];
+  return o.error === undefined && !!o.state?.isDone && actions.some((a) => actionTypeOf(a) === ActionType.ContinueAsNew);
+}
 
 /**
  * Runs orchestrations of one app against one store.
@@ -299,12 +321,12 @@ export class Engine {
     live.running = true;
     void this.track(async () => {
       try {
-        for (let msg = this.pickNext(live); msg; msg = this.pickNext(live)) {
-          await this.process(live, msg);
+        for (let batch = this.pickBatch(live); batch; batch = this.pickBatch(live)) {
+          await this.process(live, batch);
         }
         live.failures = 0;
       } catch (err) {
-        // A store outage, most likely: the message stays first in the inbox and is tried again with back-off.
+        // A store outage, most likely: the messages stay in the inbox and are tried again with back-off.
         live.failures = (live.failures ?? 0) + 1;
         const wait = Math.min(30_000, 500 * 2 ** Math.min(live.failures, 6));
         this.o.log({ level: 'error', message: `devhost: instance '${live.meta.instanceId}' could not be processed (attempt ${live.failures}; next in ${wait} ms): ${messageOf(err)}` });
@@ -316,41 +338,67 @@ export class Engine {
     });
   }
 
-  private pickNext(live: Live): InboxMessage | undefined {
+  /**
+   * The messages of the next episode, as the Azure Storage provider forms a work item: every message waiting for
+   * the instance (up to MAX_BATCH), in arrival order, with the execution's ExecutionStarted first. Control
+   * messages (terminate, suspend, resume) act at once, one at a time; a suspended instance takes nothing else.
+   */
+  private pickBatch(live: Live): InboxMessage[] | undefined {
     if (this.closed || live.inbox.length === 0) return undefined;
     const control = live.inbox.find((m) => CONTROL_EVENTS.has(m.event.EventType));
-    if (control) return control;
+    if (control) return [control];
     if (live.meta.status === 'Suspended') return undefined;
-    return live.inbox[0];
+    const start = live.inbox.find((m) => m.event.EventType === EventType.ExecutionStarted);
+    const batch = start ? [start, ...live.inbox.filter((m) => m !== start)] : [...live.inbox];
+    return batch.slice(0, MAX_BATCH);
   }
 
   // ---------------------------------------------------------------- internals: episodes
 
-  private async process(live: Live, msg: InboxMessage): Promise<void> {
+  /**
+   * One episode over a batch (DTFx TaskOrchestrationDispatcher): OrchestratorStarted, then each message's event
+   * in batch order; messages for an older execution, a second ExecutionStarted and completions nobody waits for
+   * any more are dropped, as DTFx drops them.
+   */
+  private async process(live: Live, batch: InboxMessage[]): Promise<void> {
     const now = this.o.clock.now();
     const ts = iso(now);
-    const ev = msg.event;
     const meta = live.meta;
-    const stale =
-      isTerminal(meta.status) ||
-      (msg.executionId !== undefined && msg.executionId !== meta.executionId && ev.EventType !== EventType.EventRaised);
-    if (stale) return this.drop(live, msg);
-
-    if (CONTROL_EVENTS.has(ev.EventType)) return this.control(live, msg, ts);
-
+    if (CONTROL_EVENTS.has(batch[0].event.EventType)) return this.control(live, batch[0], ts);
     const plan: Plan = { live, st: structuredClone(live.state), now, decisions: [], effects: [] };
-    const { st, decisions, effects } = plan;
-    if (!followUp(plan, ev, this.limits)) {
-      return this.drop(live, msg); // a completion nobody waits for any more
+    const taken: InboxMessage[] = [];
+    if (!isTerminal(meta.status)) {
+      for (const msg of batch) {
+        const ev = msg.event;
+        const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId && ev.EventType !== EventType.EventRaised;
+        const secondStart = ev.EventType === EventType.ExecutionStarted && (live.history.length > 0 || taken.length > 0);
+        if (!stale && !secondStart && followUp(plan, ev, this.limits)) taken.push(msg);
+      }
+    }
+    // Nothing to run: every message was stale, or (DTFx: "invalid orchestration") the execution has not started.
+    if (taken.length === 0 || (live.history.length === 0 && taken[0].event.EventType !== EventType.ExecutionStarted)) {
+      return this.commit(live, { meta: { ...meta }, append: [], consumed: batch, st: live.state, effects: [] });
     }
 
     const fn = this.o.registry.get(meta.name, 'orchestration');
-    const newEvents = [event(EventType.OrchestratorStarted, ts), ev];
-    let outcome: EpisodeOutcome;
-    if (!fn) {
-      outcome = { error: `The function '${meta.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
-    } else {
-      outcome = await runOrchestrator(this.o.invoker, fn, live, newEvents, this.limits, (reason, invocationId, started, result) => this.report(fn.name, reason, invocationId, started, result));
+    let newEvents = [event(EventType.OrchestratorStarted, ts), ...taken.map((m) => m.event)];
+    let outcome: EpisodeOutcome = fn
+      ? await this.runEpisode(fn, live, newEvents)
+      : { error: `The function '${meta.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
+    let carried: InboxMessage[] = [];
+    if (fn && taken.length > 1 && continuesAsNew(outcome)) {
+      // DTFx hands the events after the one that made the orchestrator continue as new to the new execution
+      // (EventRaised only; the rest belonged to the old one). The SDK stops reading history at that point, so
+      // the shortest prefix of the batch that already continues as new finds it.
+      for (let k = 1; k < taken.length; k++) {
+        const prefix = [event(EventType.OrchestratorStarted, ts), ...taken.slice(0, k).map((m) => m.event)];
+        const probe = await this.runEpisode(fn, live, prefix, false);
+        if (!continuesAsNew(probe)) continue;
+        outcome = probe;
+        newEvents = prefix;
+        carried = taken.slice(k).filter((m) => m.event.EventType === EventType.EventRaised);
+        break;
+      }
     }
 
     const next: InstanceMeta = { ...meta, lastUpdatedTime: ts };
@@ -368,27 +416,36 @@ export class Engine {
       }
     }
 
-    const tail: HistoryEvent[] = [event(EventType.OrchestratorCompleted, ts)];
+    const consumed = batch.filter((m) => !carried.includes(m));
+    // DTFx writes the execution's end as the episode's last decision, then OrchestratorCompleted.
+    const tail: HistoryEvent[] = [];
     if (failure !== undefined) {
       next.status = 'Failed';
       next.output = toJsonText(`Orchestrator function '${meta.name}' failed: ${failure}`);
       tail.push(event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: next.output, FailureDetails: outcome.failureDetails ?? null }));
-      this.finish(live, st, effects);
+      this.finish(live, plan.st, plan.effects);
     } else if (state?.isDone && continueInput !== undefined) {
-      tail.push(event(EventType.ContinueAsNew, ts, { Result: continueInput }));
+      // The new execution starts with ExecutionStarted, then the carried events (still in the inbox), in one commit.
       next.input = continueInput;
       next.executionId = randomUUID().replace(/-/g, '');
       next.status = 'Running';
-      this.finish(live, st, effects, false);
-      effects.push({ kind: 'restart' });
+      this.finish(live, plan.st, plan.effects, false);
+      const start = this.message(this.executionStarted(next, ts), next.executionId);
+      return this.commit(live, { meta: next, append: [], consumed, st: emptyState(), effects: plan.effects, dropExecution: meta.executionId, enqueue: [start] });
     } else if (state?.isDone) {
       next.status = 'Completed';
       next.output = toJsonText(state.output);
       tail.push(event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Completed, Result: next.output }));
-      this.finish(live, st, effects);
+      this.finish(live, plan.st, plan.effects);
     }
-    const restart = effects.some((e) => e.kind === 'restart');
-    await this.commit(live, next, restart ? [] : [...newEvents, ...decisions, ...tail], msg, restart ? emptyState() : st, effects, restart ? meta.executionId : undefined);
+    tail.push(event(EventType.OrchestratorCompleted, ts));
+    await this.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], consumed, st: plan.st, effects: plan.effects });
+  }
+
+  /** Runs the orchestrator over the history plus `newEvents`; `reported` false for a probe that is not the episode of record. */
+  private runEpisode(fn: RegisteredFunction, live: Live, newEvents: HistoryEvent[], reported = true): Promise<EpisodeOutcome> {
+    const report = reported ? (reason: string, invocationId: string, started: number, result: string) => this.report(fn.name, reason, invocationId, started, result) : () => undefined;
+    return runOrchestrator(this.o.invoker, fn, live, newEvents, this.limits, report);
   }
 
   /** Clear pending work of a finished execution; the parent hears about it. */
@@ -408,7 +465,9 @@ export class Engine {
     const st = structuredClone(live.state);
     const effects: Effect[] = [];
     const append: HistoryEvent[] = [];
-    if (ev.EventType === EventType.ExecutionTerminated) {
+    if (isTerminal(meta.status)) {
+      // Finished meanwhile: nothing to do.
+    } else if (ev.EventType === EventType.ExecutionTerminated) {
       next.status = 'Terminated';
       next.output = toJsonText(ev.Input ?? '');
       append.push({ ...ev, Timestamp: ts });
@@ -420,43 +479,45 @@ export class Engine {
       next.status = live.history.length === 0 ? 'Pending' : 'Running';
       append.push({ ...ev, Timestamp: ts });
     }
-    await this.commit(live, next, append, msg, st, effects);
+    await this.commit(live, { meta: next, append, consumed: [msg], st, effects });
   }
 
-  /** Consume a message that changes nothing (stale, or for a finished instance). */
-  private async drop(live: Live, msg: InboxMessage): Promise<void> {
-    if (this.volatile.has(msg)) {
-      live.inbox = live.inbox.filter((m) => m !== msg);
-      return;
-    }
-    await this.commit(live, { ...live.meta }, [], msg, live.state, []);
-  }
-
-  private async commit(live: Live, next: InstanceMeta, append: HistoryEvent[], msg: InboxMessage, st: EngineState, effects: Effect[], dropExecution?: string): Promise<void> {
-    next.engine = st;
-    const consumed = this.volatile.has(msg) ? [] : [msg.id];
-    try {
-      await this.o.store.commit(next.instanceId, { meta: next, append, consumed, dropExecution });
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
-      // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
-      const ts = next.lastUpdatedTime;
-      const failed: InstanceMeta = { ...live.meta, status: 'Failed', lastUpdatedTime: ts, output: toJsonText(`Orchestrator function '${live.meta.name}' failed: ${messageOf(err)}`) };
-      const fst = structuredClone(live.state);
-      const fx: Effect[] = [];
-      this.finish(live, fst, fx);
-      failed.engine = fst;
-      await this.o.store.commit(next.instanceId, { meta: failed, append: [event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: failed.output })], consumed });
-      next = failed;
-      append = [];
-      st = fst;
-      effects = fx;
-      dropExecution = undefined;
+  /**
+   * Stores an episode's result (one atomic write), then applies it in memory and runs its effects. Messages
+   * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
+   */
+  private async commit(live: Live, c: EpisodeCommit): Promise<void> {
+    let { meta: next, append, st, effects, dropExecution } = c;
+    const enqueue = c.enqueue ?? [];
+    const consumed = c.consumed.filter((m) => !this.volatile.has(m)).map((m) => m.id);
+    const changesNothing = append.length === 0 && enqueue.length === 0 && consumed.length === 0 && next.status === live.meta.status && dropExecution === undefined && st === live.state;
+    if (!changesNothing) {
+      next.engine = st;
+      try {
+        await this.o.store.commit(next.instanceId, { meta: next, append, consumed, dropExecution, enqueue });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
+        // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
+        const ts = next.lastUpdatedTime;
+        const failed: InstanceMeta = { ...live.meta, status: 'Failed', lastUpdatedTime: ts, output: toJsonText(`Orchestrator function '${live.meta.name}' failed: ${messageOf(err)}`) };
+        const fst = structuredClone(live.state);
+        const fx: Effect[] = [];
+        this.finish(live, fst, fx);
+        failed.engine = fst;
+        await this.o.store.commit(next.instanceId, { meta: failed, append: [event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: failed.output })], consumed });
+        next = failed;
+        append = [];
+        st = fst;
+        effects = fx;
+        dropExecution = undefined;
+        enqueue.length = 0;
+      }
     }
     live.meta = next;
     live.state = st;
     live.history = dropExecution !== undefined ? [] : live.history.concat(append);
-    live.inbox = live.inbox.filter((m) => m !== msg);
+    const done = new Set(c.consumed);
+    live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];
     this.runEffects(live, effects);
     this.work.changed();
   }
@@ -480,15 +541,6 @@ export class Engine {
         case 'notifyParent':
           void notifyParent(this, live.meta);
           break;
-        case 'restart': {
-          const msg = this.message(this.executionStarted(live.meta, iso(this.o.clock.now())), live.meta.executionId);
-          void this.track(async () => {
-            await this.o.store.enqueue(live.meta.instanceId, msg);
-            live.inbox.push(msg);
-            this.kick(live);
-          });
-          break;
-        }
       }
     }
   }
@@ -531,9 +583,6 @@ export class Engine {
       if (!inboxHas(EventType.SubOrchestrationInstanceCompleted, 'TaskScheduledId', n) && !inboxHas(EventType.SubOrchestrationInstanceFailed, 'TaskScheduledId', n)) {
         void startChild(this, live, n);
       }
-    }
-    if (!isTerminal(live.meta.status) && live.history.length === 0 && !live.inbox.some((m) => m.event.EventType === EventType.ExecutionStarted)) {
-      this.runEffects(live, [{ kind: 'restart' }]); // crashed between continue-as-new and its first message
     }
   }
 }

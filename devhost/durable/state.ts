@@ -76,8 +76,7 @@ export type Effect =
   | { kind: 'cancelTimer'; id: number }
   | { kind: 'activity'; id: number }
   | { kind: 'child'; id: number }
-  | { kind: 'notifyParent' }
-  | { kind: 'restart' };
+  | { kind: 'notifyParent' };
 
 /**
  * What one episode is deciding: the state it will commit, the history events it adds and the effects to run

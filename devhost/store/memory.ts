@@ -66,6 +66,7 @@ export class MemoryStore implements Store {
     e.status = commit.meta.status;
     for (const ev of commit.append) e.history.push(JSON.stringify(ev));
     for (const id of commit.consumed) e.inbox.delete(id);
+    for (const m of commit.enqueue ?? []) e.inbox.set(m.id, JSON.stringify(m));
   }
 
   async purge(instanceId: string): Promise<boolean> {

@@ -231,8 +231,8 @@ export class TableStore implements Store {
   }
 
   /**
-   * One transaction: replace the meta row, insert one history row with all appended events, delete the
-   * consumed messages. Consumed messages beyond the 100-operation limit are recorded as tombstones in the
+   * One transaction: replace the meta row, insert one history row with all appended events, add the
+   * enqueued messages, delete the consumed ones. Consumed messages beyond the 100-operation limit are recorded as tombstones in the
    * meta row (so `load` hides them at once) and deleted right after; a dropped execution's history is
    * deleted after the transaction too (`load` ignores other executions, so a crash in between is harmless).
    */
@@ -247,17 +247,19 @@ export class TableStore implements Store {
     const hs = historyEntities(id, exec, nextSeq, commit.append);
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
-    const room = MAX_TX_ACTIONS - 1 - hs.length;
+    const adds = (commit.enqueue ?? []).map((m) => inboxEntity(id, m));
+    const room = MAX_TX_ACTIONS - 1 - hs.length - adds.length;
     const inTx = consumed.slice(0, room);
     const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
     const m = metaEntity(commit.meta, tombstones);
-    for (const e of [m, ...hs]) checkSize(id, 'commit', [e]);
-    checkSize(id, 'commit', [m, ...hs], MAX_TX_BYTES);
-    const firstDelete = 1 + hs.length;
+    for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
+    checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
+    const firstDelete = 1 + hs.length + adds.length;
 
     for (;;) {
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag: '*' }]];
       for (const h of hs) actions.push(['create', h]);
+      for (const a of adds) actions.push(['upsert', a, 'Replace']);
       for (const c of inTx) actions.push(['delete', { partitionKey: id, rowKey: INBOX + c }]);
       try {
         await this.client.submitTransaction(actions);
@@ -272,7 +274,7 @@ export class TableStore implements Store {
           inTx.splice(f.index - firstDelete, 1); // already gone: deleting it is a no-op, like the memory store
           continue;
         }
-        if (f?.status === 409 && f.index >= 1 && f.index < firstDelete) {
+        if (f?.status === 409 && f.index >= 1 && f.index <= hs.length) {
           const h = hs[f.index - 1];
           if (await this.landed(id, m, ...hs)) break; // a retried request whose first attempt went through
           this.cursors.delete(id);

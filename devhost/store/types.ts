@@ -42,7 +42,7 @@ export interface InstanceMeta {
   engine: unknown;
 }
 
-/** A message waiting to be applied to an instance (one per orchestration episode). */
+/** A message waiting to be applied to an instance (an episode takes every waiting message, see Engine.pickBatch). */
 export interface InboxMessage {
   /** Sortable, unique within the instance: messages are applied in `id` order. */
   id: string;
@@ -72,6 +72,8 @@ export interface Commit {
   consumed: string[];
   /** When set, the history of this older execution is dropped (continue-as-new). */
   dropExecution?: string;
+  /** Messages added to the inbox in the same write (continue-as-new: the new execution's ExecutionStarted). */
+  enqueue?: InboxMessage[];
 }
 
 export interface InstanceQuery {
