@@ -1,6 +1,8 @@
 // The `runAsync` orchestrator: runs a registered function as an activity (optionally with retries and backoff),
 // then atReturn with its result, or atErr with the error (also atReturn's, as in Evennia); without atErr a default
 // errback logs with context, tells the player and fails the instance. Deterministic code only.
+// Retries are this orchestrator's own timers, not callActivityWithRetry: each attempt then gets its own batch key in
+// its input, so a re-run of one attempt writes nothing twice while each attempt still says what it says.
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { z } from 'zod';
@@ -47,6 +49,23 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
   const input = parsed.data;
   const call = (name: string, step: string, args: unknown[]) => ({ name: `${CALLBACK_ACTIVITY_PREFIX}${name}`, input: { player: input.player, command: input.command, taskId: ctx.instanceId, batch: `${ctx.instanceId}.${step}`, at: ctx.currentUtcDateTime.getTime(), args } });
 
+  /** Runs fn, retrying with exponential backoff as RetryOptions would; attempt n (from 2) has the batch `fn.a<n>`. */
+  function* runFn(): Generator<Task, unknown, unknown> {
+    const attempts = input.retry?.attempts ?? 1;
+    let wait = input.retry ? Math.max(1, toMillis(input.retry.firstDelay)) : 0;
+    const maxWait = input.retry?.maxDelay !== undefined ? toMillis(input.retry.maxDelay) : 3_600_000;
+    for (let attempt = 1; ; attempt++) {
+      const c = call(input.fn, attempt === 1 ? 'fn' : `fn.a${attempt}`, input.args);
+      try {
+        return yield ctx.callActivity(c.name, c.input);
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+      }
+      yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + Math.min(wait, maxWait)));
+      wait *= input.retry?.backoff ?? 2;
+    }
+  }
+
   function* fail(err: unknown, stage: string): Generator<Task, unknown, unknown> {
     let error: CallbackError = callbackErrorOf(err);
     if (input.atErr) {
@@ -74,15 +93,7 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
   ctx.setCustomStatus({ state: 'running', fn: input.fn });
   let result: unknown;
   try {
-    const c = call(input.fn, 'fn', input.args);
-    if (input.retry) {
-      const retry = new df.RetryOptions(Math.max(1, toMillis(input.retry.firstDelay)), input.retry.attempts);
-      retry.backoffCoefficient = input.retry.backoff ?? 2;
-      retry.maxRetryIntervalInMilliseconds = input.retry.maxDelay !== undefined ? toMillis(input.retry.maxDelay) : 3_600_000;
-      result = yield ctx.callActivityWithRetry(c.name, retry, c.input);
-    } else {
-      result = yield ctx.callActivity(c.name, c.input);
-    }
+    result = yield* runFn();
   } catch (err) {
     return yield* fail(err, 'fn');
   }
