@@ -1,6 +1,6 @@
 // Runs a registered callback inside its Durable activity: builds its context, delivers what it said exactly once,
-// and turns a throw into an activity failure whose message is the callback's own.
-import { randomUUID } from 'node:crypto';
+// and turns a throw into an activity failure whose message is the callback's own. Activities run at least once, so
+// everything a callback creates is named after the scheduled call (its `batch`): a re-run writes and starts nothing new.
 import type { DurableClient } from 'durable-functions';
 import { z } from 'zod';
 import { ClientRuntime } from './clientRuntime';
@@ -17,7 +17,10 @@ export const callbackInputSchema = z.object({
   player: z.string().min(1),
   command: z.string(),
   taskId: z.string().min(1),
-  /** Unique per scheduled call; a retried activity reuses it so its messages are written once. */
+  /**
+   * Unique per scheduled call (the orchestrator's instance id and step, and attempt for runAsync retries); a re-run of
+   * the activity gets the same one, so its messages and the ids of what it starts come out the same.
+   */
   batch: z.string().min(1),
   /** When the orchestration scheduled the call (ms): stamps the final messages' batch (outbox BatchId.at). */
   at: z.number().int().optional(),
@@ -39,8 +42,10 @@ class CallbackCommandContext extends CommandContext implements CallbackContext {
 }
 
 /**
- * Runs callback `name` with a validated input. Messages are written even when it throws (each failed attempt's own),
- * and only once when it succeeds; the return value must be plain JSON (undefined becomes null).
+ * Runs callback `name` with a validated input. Messages are written even when it throws, and only once however often
+ * the activity runs: what it says before a step (delay(), runAsync(), startCommand(), a handle method) is the batch's
+ * n-th delivery, the tasks it starts get ids derived from the batch (ClientRuntime IdPlan). The return value must be
+ * plain JSON (undefined becomes null).
  *
  * @example
  * df.app.activity('cb_remind', { extraInputs: [df.input.durableClient()],
@@ -52,11 +57,11 @@ export async function runCallback(name: string, rawInput: unknown, client: Durab
   const input = parsed.data;
   const body = callbackBody(name);
   if (!body) throw new GameError('unknown_callback', `No callback named '${name}' is registered in this app version.`);
-  // Messages said before a step are written before it runs, once per attempt.
-  const attempt = `${input.batch}.${randomUUID()}`;
+  // Messages said before a step are written before it runs: the n-th such write of every run has the same batch id.
   let seq = 0;
-  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source: attempt, seq: seq++, at: Date.now() }, messages);
-  const ctx = new CallbackCommandContext({ key: input.command, args: '', player: input.player, runtime: new ClientRuntime(client), deliver }, input.taskId, log);
+  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source: input.batch, seq: seq++, at: input.at }, messages);
+  const runtime = new ClientRuntime(client, undefined, { base: input.batch, fresh: false });
+  const ctx = new CallbackCommandContext({ key: input.command, args: '', player: input.player, runtime, deliver }, input.taskId, log);
   let result: unknown;
   try {
     result = await body(ctx, ...(input.args as Json[]));

@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { GameError } from './errors';
 import type { Json } from './json';
-import { fn, instanceId, type ControlOp } from './names';
+import { fn, instanceId, type ControlOp, type InstanceKind } from './names';
 import { findCommand } from './registry';
 import type { Runtime, StepSpec, TaskStart } from './steps';
-import { listTasksOf, taskKindOf, type InstanceStatus } from './instances';
+import { derivedInstanceId, listTasksOf, taskKindOf, type InstanceStatus } from './instances';
 import type { TaskInfo, TaskKind, TaskState } from './tasks';
 
 /** True when a Durable client error means "no such instance". */
@@ -31,6 +31,18 @@ interface Outcome {
 }
 
 /**
+ * Where the ids of the instances a runtime starts come from. Without one, ids are random (a plain request run once).
+ * With one, the n-th start of the run gets derivedInstanceId(player, kind, base, n): a re-run of the same execution
+ * (a callback activity run again, a request retried with its Idempotency-Key) finds what its earlier run started.
+ */
+export interface IdPlan {
+  /** Unique to one execution and never reused: a callback's batch key, a request's key and first-seen time. */
+  base: string;
+  /** True when no earlier run of this base can have started anything, so no start needs to look first. */
+  fresh: boolean;
+}
+
+/**
  * The Runtime of HTTP functions and activities.
  *
  * @example
@@ -42,13 +54,46 @@ export class ClientRuntime implements Runtime {
 
   private readonly getClient: () => DurableClient;
   private cached: DurableClient | undefined;
+  private starts = 0;
 
   /** `client` may be a factory, so code paths that never touch a task never need the binding. */
   constructor(
     client: DurableClient | (() => DurableClient),
     private readonly now: () => number = () => Date.now(),
+    private readonly ids?: IdPlan,
   ) {
     this.getClient = typeof client === 'function' ? client : () => client;
+  }
+
+  /** The id of the next instance this runtime starts, and whether an earlier run may have started it already. */
+  private nextId(player: string, kind: InstanceKind): { id: string; fresh: boolean } {
+    if (!this.ids) return { id: instanceId(player, kind, randomUUID()), fresh: true };
+    return { id: derivedInstanceId(player, kind, this.ids.base, this.starts++), fresh: this.ids.fresh };
+  }
+
+  /** True when an instance with this id exists (running or finished). */
+  private async exists(id: string): Promise<boolean> {
+    try {
+      await this.client.getStatus(id);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Starts an orchestration, unless (for an id an earlier run may have used) it exists. A start that fails because a
+   * racing re-run created it first counts as done.
+   */
+  private async startOnce(orchestrator: string, planned: { id: string; fresh: boolean }, input: unknown): Promise<void> {
+    if (!planned.fresh && (await this.exists(planned.id))) return;
+    try {
+      await this.client.startNew(orchestrator, { instanceId: planned.id, input });
+    } catch (err) {
+      if (!planned.fresh && (await this.exists(planned.id).catch(() => false))) return;
+      throw err;
+    }
   }
 
   private get client(): DurableClient {
@@ -74,26 +119,18 @@ export class ClientRuntime implements Runtime {
   }
 
   /**
-   * Starts a task. With an id (from an orchestration, deterministic) a second call is a no-op, so a retried
-   * activity never starts the same task twice.
+   * Starts a task. With an id (from an orchestration, deterministic) or an IdPlan a second call is a no-op, so a
+   * retried activity never starts the same task twice.
    */
   async start(task: TaskStart, id?: string): Promise<{ id: string }> {
-    if (id !== undefined) {
-      try {
-        await this.client.getStatus(id);
-        return { id };
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    const taskId = id ?? instanceId(task.player, task.kind, randomUUID());
-    await this.client.startNew(task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, { instanceId: taskId, input: task });
-    return { id: taskId };
+    const planned = id !== undefined ? { id, fresh: false } : this.nextId(task.player, task.kind);
+    await this.startOnce(task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, planned, task);
+    return { id: planned.id };
   }
 
   /**
-   * Starts an interactive (or loop) command for `player`, as if they had typed it; returns its instance id.
-   * With an id (from an orchestration) a second call is a no-op.
+   * Starts an interactive (or loop) command for `player`, as if they had typed it; returns its instance id. With an id
+   * (from an orchestration) or an IdPlan a second call is a no-op.
    */
   async startCommand(player: string, key: string, args: string, id?: string): Promise<string> {
     const def = findCommand(key);
@@ -101,17 +138,9 @@ export class ClientRuntime implements Runtime {
     if (typeof def.func === 'function') {
       throw new GameError('wrong_context', `startCommand(): '${def.key}' is a plain command; call its function directly instead.`);
     }
-    if (id !== undefined) {
-      try {
-        await this.client.getStatus(id);
-        return id;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    const instance = id ?? instanceId(player, 'cmd', randomUUID());
-    await this.client.startNew(fn.commandOrchestrator, { instanceId: instance, input: { player, key: def.key, args } });
-    return instance;
+    const planned = id !== undefined ? { id, fresh: false } : this.nextId(player, 'cmd');
+    await this.startOnce(fn.commandOrchestrator, planned, { player, key: def.key, args });
+    return planned.id;
   }
 
   /** Status of one of `player`'s tasks; GameError('task_not_found') for unknown ids and other players' tasks. */

@@ -1,8 +1,10 @@
 // A player's tasks are the Durable instances whose ids start with `<player>.delay.` or `<player>.async.`
 // (names.ts): ownership is read from the id, and the list comes from the Durable client's instance query by id
 // prefix, so starting a task costs no write besides the start itself.
+import { createHash } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { GameError } from './errors';
+import { instanceId, type InstanceKind } from './names';
 import type { TaskKind } from './tasks';
 
 /** What the app reads of an instance's status (the SDK's DurableOrchestrationStatus or the RPC list's JSON). */
@@ -122,4 +124,19 @@ export async function listTasksOf(client: DurableClient, player: string, kind: T
   const byId = new Map<string, InstanceStatus>();
   for (const s of [...live, ...recent]) byId.set(s.instanceId, s);
   return [...byId.values()];
+}
+
+/**
+ * The instance id a step derives from `base` (something unique to one execution: a callback attempt, a request with an
+ * Idempotency-Key) and its position `n` among that execution's starts: the same on every re-run, so a re-run finds
+ * the instance its earlier run started instead of starting a second one. Keeps the ownership format
+ * `<player>.<kind>.<uuid-shaped hash>`; the player is part of the id and of every base, so ids of two players never
+ * meet, and bases are never reused (they embed an instance id or a first-seen time), so neither are ids.
+ *
+ * @example
+ * derivedInstanceId('alice', 'delay', 'alice.delay.0b6f.fire', 0) // "alice.delay.5f0c2a9e-…"
+ */
+export function derivedInstanceId(player: string, kind: InstanceKind, base: string, n: number): string {
+  const h = createHash('sha256').update(`${base}\u0000${n}`).digest('hex');
+  return instanceId(player, kind, `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`);
 }

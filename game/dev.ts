@@ -32,7 +32,21 @@ export function registerDevCommands(): void {
     await startCommand(ctx, key);
   });
 
+  // Says something, starts a delay and an interactive command, says more: a re-run must repeat none of it.
+  const chain = callback('devChain', async (ctx, text: string) => {
+    ctx.caller.msg(`chain: before ${text}`);
+    const task = await delay(ctx, 60, echoBack, [text]);
+    await startCommand(ctx, 'greet');
+    ctx.caller.msg(`chain: after ${task.id}`);
+  });
+
   command('echo', (caller, args) => caller.msg(args), { help: 'echo <text>: says it back.' });
+  command('chain', async (_caller, args, cmd) => {
+    await delay(cmd, 5, chain, [args || 'link']);
+  });
+  command('chainasync', async (_caller, args, cmd) => {
+    await runAsync(cmd, chain, [args || 'link']);
+  });
   // Opens a second prompt on top of the first: greet asks now, twoq asks 5 s later.
   command('stack', async (_caller, _args, cmd) => {
     await startCommand(cmd, 'greet');
