@@ -1,9 +1,10 @@
 // Runs steps where I/O is allowed (HTTP functions and activities) through the Durable client: starts delay and
-// runAsync instances, sends them control events, and reads their status as TaskInfo.
+// runAsync instances (within the player's limits), sends them control events, and reads their status as TaskInfo.
 import { randomUUID } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { GameError } from './errors';
 import type { Json } from './json';
+import { admitStart, checkWaits } from './limits';
 import { fn, instanceId, type ControlOp, type InstanceKind } from './names';
 import { findCommand } from './registry';
 import type { Runtime, StepSpec, TaskStart } from './steps';
@@ -83,16 +84,20 @@ export class ClientRuntime implements Runtime {
   }
 
   /**
-   * Starts an orchestration, unless (for an id an earlier run may have used) it exists. A start that fails because a
-   * racing re-run created it first counts as done.
+   * Starts an orchestration under the player's cap, unless (for an id an earlier run may have used) it exists. A start
+   * that fails because a racing re-run created it first counts as done.
    */
-  private async startOnce(orchestrator: string, planned: { id: string; fresh: boolean }, input: unknown): Promise<void> {
+  private async startOnce(player: string, cap: 'task' | 'command', orchestrator: string, planned: { id: string; fresh: boolean }, input: unknown, check?: () => void): Promise<void> {
     if (!planned.fresh && (await this.exists(planned.id))) return;
+    check?.();
+    const created = await admitStart(this.client, player, cap);
     try {
       await this.client.startNew(orchestrator, { instanceId: planned.id, input });
     } catch (err) {
       if (!planned.fresh && (await this.exists(planned.id).catch(() => false))) return;
       throw err;
+    } finally {
+      created();
     }
   }
 
@@ -119,18 +124,18 @@ export class ClientRuntime implements Runtime {
   }
 
   /**
-   * Starts a task. With an id (from an orchestration, deterministic) or an IdPlan a second call is a no-op, so a
-   * retried activity never starts the same task twice.
+   * Starts a task, within the player's limits (GameError too_many_tasks, delay_too_long). With an id (from an
+   * orchestration, deterministic) a second call is a no-op, so a retried activity never starts the same task twice.
    */
   async start(task: TaskStart, id?: string): Promise<{ id: string }> {
     const planned = id !== undefined ? { id, fresh: false } : this.nextId(task.player, task.kind);
-    await this.startOnce(task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, planned, task);
+    await this.startOnce(task.player, 'task', task.kind === 'delay' ? fn.delayOrchestrator : fn.runAsyncOrchestrator, planned, task, () => checkWaits(task));
     return { id: planned.id };
   }
 
   /**
-   * Starts an interactive (or loop) command for `player`, as if they had typed it; returns its instance id. With an id
-   * (from an orchestration) or an IdPlan a second call is a no-op.
+   * Starts an interactive (or loop) command for `player`, as if they had typed it; returns its instance id. Within the
+   * player's cap (GameError too_many_commands). With an id (from an orchestration) a second call is a no-op.
    */
   async startCommand(player: string, key: string, args: string, id?: string): Promise<string> {
     const def = findCommand(key);
@@ -139,7 +144,7 @@ export class ClientRuntime implements Runtime {
       throw new GameError('wrong_context', `startCommand(): '${def.key}' is a plain command; call its function directly instead.`);
     }
     const planned = id !== undefined ? { id, fresh: false } : this.nextId(player, 'cmd');
-    await this.startOnce(fn.commandOrchestrator, planned, { player, key: def.key, args });
+    await this.startOnce(player, 'command', fn.commandOrchestrator, planned, { player, key: def.key, args });
     return planned.id;
   }
 

@@ -61,6 +61,12 @@ export type ErrorCode =
   | 'callback_failed'
   /** Table storage or the Durable host did not answer. */
   | 'storage_unavailable'
+  /** The player already has GAME_MAX_TASKS_PER_PLAYER live delays and background jobs. */
+  | 'too_many_tasks'
+  /** The player already has GAME_MAX_COMMANDS_PER_PLAYER interactive commands running. */
+  | 'too_many_commands'
+  /** A delay (or a runAsync retry wait) is longer than GAME_MAX_DELAY_SECONDS. */
+  | 'delay_too_long'
   /** A route that does not exist. */
   | 'not_found';
 

@@ -50,13 +50,16 @@ export const LIST_SCAN_LIMIT = 2000;
 export const FINISHED_LISTED_MS = 24 * 3600_000;
 /** ... when they were created within this long (the query filters by creation time). */
 export const FINISHED_SCAN_MS = 30 * 24 * 3600_000;
-const LIVE_STATUSES = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'];
+/** Runtime statuses of an instance that has not finished. */
+export const LIVE_STATUSES = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'];
 const FINISHED_STATUSES = ['Completed', 'Failed', 'Terminated', 'Canceled'];
 
 /** A filter of the Durable instance query. */
 export interface InstanceFilter {
   runtimeStatus?: string[];
   createdTimeFrom?: Date;
+  /** Include each instance's input (default true; counting needs none). */
+  showInput?: boolean;
 }
 
 /**
@@ -79,7 +82,7 @@ export async function listByPrefix(client: DurableClient, prefix: string, filter
   do {
     const url = new URL('instances/', rpcBaseUrl);
     url.searchParams.set('instanceIdPrefix', prefix);
-    url.searchParams.set('showInput', 'true');
+    url.searchParams.set('showInput', String(filter.showInput ?? true));
     url.searchParams.set('top', '500');
     if (filter.runtimeStatus) url.searchParams.set('runtimeStatus', filter.runtimeStatus.join(','));
     if (filter.createdTimeFrom) url.searchParams.set('createdTimeFrom', filter.createdTimeFrom.toISOString());
@@ -139,4 +142,15 @@ export async function listTasksOf(client: DurableClient, player: string, kind: T
 export function derivedInstanceId(player: string, kind: InstanceKind, base: string, n: number): string {
   const h = createHash('sha256').update(`${base}\u0000${n}`).digest('hex');
   return instanceId(player, kind, `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`);
+}
+
+/**
+ * How many of `player`'s instances whose id starts with `<player>.<kind>.` have not finished, for each kind, summed.
+ *
+ * @example
+ * const live = await countLive(client, 'alice', ['delay', 'async']);
+ */
+export async function countLive(client: DurableClient, player: string, kinds: InstanceKind[]): Promise<number> {
+  const lists = await Promise.all(kinds.map((kind) => listByPrefix(client, `${player}.${kind}.`, { runtimeStatus: LIVE_STATUSES, showInput: false })));
+  return lists.reduce((n, list) => n + list.length, 0);
 }

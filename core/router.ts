@@ -5,8 +5,9 @@ import type { DurableClient } from 'durable-functions';
 import { ClientRuntime, isNotFound } from './clientRuntime';
 import { rpcBaseUrlOf } from './instances';
 import { CommandContext } from './context';
-import { GameError, describeError, untrappedNotice } from './errors';
-import { answerEvent, fn, instanceId } from './names';
+import { GameError, describeError, isGameError, untrappedNotice } from './errors';
+import { LIMIT_CODES } from './limits';
+import { answerEvent } from './names';
 import { writeMessages, type OutMessage } from './outbox';
 import { claimPrompt, closePrompt, listPrompts, unclaimPrompt, type Prompt } from './prompts';
 import { allCommands, findCommand } from './registry';
@@ -183,23 +184,28 @@ export async function routeLine(client: DurableClient, player: string, text: str
 
   const { key, args } = parseLine(line);
   const def = findCommand(key);
+  const runtime = new ClientRuntime(client);
   if (!def) {
     await writeMessages({ source: `input.${randomUUID()}`, seq: 0, at: Date.now() }, [{ player, text: noMatchReply(line) }]);
     return { kind: 'nomatch', text: line };
   }
   if (typeof def.func !== 'function') {
-    const id = instanceId(player, 'cmd', randomUUID());
-    await client.startNew(fn.commandOrchestrator, { instanceId: id, input: { player, key: def.key, args } });
+    const id = await runtime.startCommand(player, def.key, args);
     return { kind: 'command', command: def.key, instanceId: id, ok: true };
   }
   const source = `input.${randomUUID()}`;
   let seq = 0;
   const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source, seq: seq++, at: Date.now() }, messages);
-  const cmd = new CommandContext({ key: def.key, args, player, runtime: new ClientRuntime(client), deliver });
+  const cmd = new CommandContext({ key: def.key, args, player, runtime, deliver });
   let ok = true;
   try {
     await def.func(cmd.caller, args, cmd);
   } catch (err) {
+    if (isGameError(err) && LIMIT_CODES.has(err.code)) {
+      // A limit the command did not handle is the answer to the line (409); what it said before is delivered.
+      await deliver(cmd.drain());
+      throw err;
+    }
     ok = false;
     const message = err instanceof Error ? err.message : describeError(err);
     log(`command '${def.key}' of player ${player} failed: ${describeError(err)}`);

@@ -71,4 +71,10 @@ export const settings = {
   messageRetentionSeconds: (): number => intSetting('GAME_MESSAGE_RETENTION_SECONDS', 86_400, 60, 31_536_000),
   /** `GAME_DEV_COMMANDS`: "1" registers the extra commands the end-to-end tests and benchmarks drive. */
   devCommands: (): boolean => process.env.GAME_DEV_COMMANDS === '1',
+  /** `GAME_MAX_TASKS_PER_PLAYER`: most live delays and background jobs (runAsync) one player may have (default 100). */
+  maxTasksPerPlayer: (): number => intSetting('GAME_MAX_TASKS_PER_PLAYER', 100, 1, 1000),
+  /** `GAME_MAX_COMMANDS_PER_PLAYER`: most interactive commands one player may have running at once (default 10). */
+  maxCommandsPerPlayer: (): number => intSetting('GAME_MAX_COMMANDS_PER_PLAYER', 10, 1, 1000),
+  /** `GAME_MAX_DELAY_SECONDS`: longest delay (and runAsync retry wait) a task may ask for (default one year). */
+  maxDelaySeconds: (): number => intSetting('GAME_MAX_DELAY_SECONDS', 31_536_000, 1, 3_153_600_000),
 };

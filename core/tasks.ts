@@ -1,7 +1,7 @@
 // Task handles and the two ways to start a task: delay() (a durable timer, then a callback) and runAsync()
 // (a background function with success and failure callbacks), as in Evennia's utils.delay / run_async.
 import { toMillis, type Duration } from './duration';
-import { GameError } from './errors';
+import { GameError, type ErrorCode } from './errors';
 import { assertJson, type Json } from './json';
 import type { ControlOp } from './names';
 import { resolveCallback, type CallbackRef } from './registry';
@@ -110,10 +110,20 @@ export function listTasks(cmd: Cmd): Step<TaskInfo[]> {
  */
 export function startCommand(cmd: Cmd, key: string, args = ''): Step<string> {
   if (typeof key !== 'string' || typeof args !== 'string') throw new GameError('invalid_body', 'startCommand(cmd, key, args) takes strings.');
-  return new Step({ kind: 'command', player: cmd.player, key, args }, cmd.runtime, (raw) => raw as string);
+  return new Step({ kind: 'command', player: cmd.player, key, args }, cmd.runtime, (raw) => unlessRefused(raw) as string);
 }
 
-const handleFor = (cmd: Cmd) => (raw: unknown, runtime: Runtime) => new TaskHandle((raw as { id: string }).id, cmd.player, runtime);
+/**
+ * A start inside interactive() runs in the startTask activity, which answers a limit (too_many_tasks, ...) with
+ * `{refused}` instead of failing (a failure would be retried); here it becomes the GameError the generator can catch.
+ */
+function unlessRefused(raw: unknown): unknown {
+  const refused = (raw as { refused?: { code: ErrorCode; message: string } } | null)?.refused;
+  if (refused) throw new GameError(refused.code, refused.message);
+  return raw;
+}
+
+const handleFor = (cmd: Cmd) => (raw: unknown, runtime: Runtime) => new TaskHandle((unlessRefused(raw) as { id: string }).id, cmd.player, runtime);
 
 function startStep(cmd: Cmd, task: TaskStart): Step<TaskHandle> {
   const spec: StepSpec = { kind: 'start', task };

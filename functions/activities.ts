@@ -6,7 +6,8 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { runCallback } from '../core/callbackRunner';
 import { ClientRuntime } from '../core/clientRuntime';
-import { GameError } from '../core/errors';
+import { GameError, isGameError } from '../core/errors';
+import { LIMIT_CODES } from '../core/limits';
 import { CONTROL_EVENTS, fn } from '../core/names';
 import { deliver } from '../core/delivery';
 import { expirePrompt } from '../core/prompts';
@@ -55,9 +56,15 @@ df.app.activity(fn.startTaskActivity, {
       fn.startTaskActivity,
     );
     const runtime = new ClientRuntime(durableClient(context));
-    if (p.command) return runtime.startCommand(p.command.player, p.command.key, p.command.args, p.id);
-    if (!p.task) throw new GameError('invalid_body', `${fn.startTaskActivity} needs a task or a command.`);
-    return runtime.start(p.task as unknown as TaskStart, p.id);
+    try {
+      if (p.command) return await runtime.startCommand(p.command.player, p.command.key, p.command.args, p.id);
+      if (!p.task) throw new GameError('invalid_body', `${fn.startTaskActivity} needs a task or a command.`);
+      return await runtime.start(p.task as unknown as TaskStart, p.id);
+    } catch (err) {
+      // A limit is an answer, not a failure to retry: the step throws it into the interactive command (tasks.ts).
+      if (isGameError(err) && LIMIT_CODES.has(err.code)) return { refused: { code: err.code, message: err.message } };
+      throw err;
+    }
   },
 });
 

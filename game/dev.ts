@@ -1,6 +1,6 @@
 // Extra commands for the end-to-end tests and the benchmark, registered only when GAME_DEV_COMMANDS=1: prompts with
 // timeouts, return values, bad yields, handles inside interactive(), runAsync failure paths, and two loop forms.
-import { again, ask, callback, command, delay, interactive, loop, runAsync, sleep, startCommand, stop, type CallbackError, type Json } from '../core';
+import { again, ask, callback, command, delay, interactive, isGameError, loop, runAsync, sleep, startCommand, stop, type CallbackError, type Json } from '../core';
 import { settings } from '../core/settings';
 
 // Attempts per task for `flaky`. Test scaffolding only: a real game keeps such state in storage, since attempts may
@@ -31,7 +31,6 @@ export function registerDevCommands(): void {
   const startLater = callback('devStart', async (ctx, key: string) => {
     await startCommand(ctx, key);
   });
-
   // Says something, starts a delay and an interactive command, says more: a re-run must repeat none of it.
   const chain = callback('devChain', async (ctx, text: string) => {
     ctx.caller.msg(`chain: before ${text}`);
@@ -140,6 +139,20 @@ export function registerDevCommands(): void {
       yield 1;
       caller.msg(`after fire exists=${String(yield* task.exists())}`);
       return task.id;
+    }),
+  );
+
+  // A limit reached inside interactive(): the step throws a GameError the command may catch.
+  command(
+    'ilimit',
+    interactive(function* (caller, args, cmd) {
+      try {
+        const task = yield* delay(cmd, args || 60, echoBack, ['from ilimit']);
+        caller.msg(`started ${task.id}`);
+      } catch (err) {
+        if (!isGameError(err)) throw err;
+        caller.msg(`caught ${err.code}: ${err.message}`);
+      }
     }),
   );
 

@@ -24,6 +24,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   task_finished: 409,
   task_not_controllable: 409,
+  too_many_tasks: 409,
+  too_many_commands: 409,
+  delay_too_long: 409,
   too_many_attempts: 429,
   body_too_large: 413,
   line_too_long: 413,
@@ -55,7 +58,15 @@ export function errorResponse(err: unknown, context: InvocationContext): HttpRes
     const status = STATUS[err.code] ?? 500;
     if (status >= 500) context.error(`${err.code}: ${err.message}`);
     const headers: Record<string, string> =
-      status === 401 ? { 'www-authenticate': 'Bearer' } : status === 503 ? { 'retry-after': '1' } : status === 429 ? { 'retry-after': String(err.retryAfterSeconds ?? 60) } : {};
+      status === 401
+        ? { 'www-authenticate': 'Bearer' }
+        : err.retryAfterSeconds !== undefined
+          ? { 'retry-after': String(err.retryAfterSeconds) }
+          : status === 503
+            ? { 'retry-after': '1' }
+            : status === 429
+              ? { 'retry-after': '60' }
+              : {};
     return json(status, { error: { code: err.code, message: err.message } }, headers);
   }
   if (isBackendFailure(err)) {

@@ -141,6 +141,14 @@ describe('delay', () => {
     expect((await p.get('/api/tasks')).body.tasks).toEqual([]);
   });
 
+  it('a delay longer than a year (the default GAME_MAX_DELAY_SECONDS) is refused with 409 and starts nothing', async () => {
+    const p = await Player.join(host, 'rem11');
+    const r = await p.send('remind 36500d x');
+    expect(r).toEqual({ status: 409, body: { error: { code: 'delay_too_long', message: 'A delay of 36500 days is longer than this game allows (365 days); use a shorter one.' } } });
+    expect(await p.read()).toEqual([]);
+    expect((await p.get('/api/tasks')).body.tasks).toEqual([]);
+  });
+
   it('remind without arguments explains its usage', async () => {
     const p = await Player.join(host, 'rem9');
     await p.type('remind soon');
