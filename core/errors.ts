@@ -61,6 +61,8 @@ export type ErrorCode =
   | 'callback_failed'
   /** Table storage or the Durable host did not answer. */
   | 'storage_unavailable'
+  /** The player sends lines faster than GAME_INPUT_RATE / GAME_INPUT_BURST allow (Retry-After says when to resend). */
+  | 'rate_limited'
   /** The player already has GAME_MAX_TASKS_PER_PLAYER live delays and background jobs. */
   | 'too_many_tasks'
   /** The player already has GAME_MAX_COMMANDS_PER_PLAYER interactive commands running. */
@@ -78,7 +80,7 @@ export type ErrorCode =
  */
 export class GameError extends Error {
   readonly code: ErrorCode;
-  /** For errors that pass with time (too_many_attempts): seconds until trying again makes sense. */
+  /** For errors that pass with time (too_many_attempts, rate_limited): seconds until trying again makes sense. */
   readonly retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {

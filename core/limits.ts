@@ -1,6 +1,6 @@
-// Per-player limits, each with an answer the player can act on: live tasks and running interactive commands (caps
-// counted from the Durable instance listing), and the longest delay. The shared state is a row per player and
-// limit (allowance.ts); what a process holds is only a borrowed slice.
+// Per-player limits, each with an answer the player can act on: lines per second on /api/input (a token bucket),
+// live tasks and running interactive commands (caps counted from the Durable instance listing), and the longest
+// delay. The shared state is a row per player and limit (allowance.ts); what a process holds is only a borrowed slice.
 import type { DurableClient } from 'durable-functions';
 import { Allowance, GRANT_MS, type Pool } from './allowance';
 import { toMillis } from './duration';
@@ -11,7 +11,35 @@ import { settings } from './settings';
 import type { TaskStart } from './steps';
 
 /** Codes of the limits: a plain command that lets one escape answers /api/input with it (see router.ts). */
-export const LIMIT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['too_many_tasks', 'too_many_commands', 'delay_too_long']);
+export const LIMIT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['rate_limited', 'too_many_tasks', 'too_many_commands', 'delay_too_long']);
+
+interface Bucket {
+  /** Tokens left at `at` (ms). */
+  t: number;
+  at: number;
+}
+
+/** The token bucket of one player's lines: GAME_INPUT_BURST tokens, refilled at GAME_INPUT_RATE a second. */
+const inputPool: Pool<Bucket> = {
+  name: 'input',
+  maxSlice: 10,
+  refuseOnFreshRow: false,
+  async borrow({ state, want, nowMs }) {
+    const rate = settings.inputRate();
+    const burst = settings.inputBurst();
+    const tokens = state ? Math.min(burst, state.t + (Math.max(0, nowMs - state.at) * rate) / 1000) : burst;
+    if (tokens < 1) {
+      const wait = Math.max(1, Math.ceil((1 - tokens) / rate));
+      throw new GameError(
+        'rate_limited',
+        `You are sending lines faster than this game accepts (${rate} a second, ${burst} at once); that line was not run. Wait ${wait} s, then send it again.`,
+        { retryAfterSeconds: wait },
+      );
+    }
+    const grant = Math.max(1, Math.min(want, Math.floor(tokens)));
+    return { grant, state: { t: tokens - grant, at: nowMs } };
+  },
+};
 
 interface LiveCount {
   /** Live instances at the last recount (null: never counted). */
@@ -65,8 +93,19 @@ const commandsPool = capPool('cmds', ['cmd'], settings.maxCommandsPerPlayer, (li
   ),
 );
 
+const lines = new Allowance(inputPool);
 const tasks = new Allowance(tasksPool);
 const commands = new Allowance(commandsPool);
+
+/**
+ * Takes one line from `player`'s bucket; throws GameError('rate_limited') with retryAfterSeconds when it is empty.
+ *
+ * @example
+ * await admitLine('alice');
+ */
+export async function admitLine(player: string): Promise<void> {
+  await lines.take(player, undefined);
+}
 
 /**
  * Admits one more live instance of `player` (a task, or an interactive command); throws too_many_tasks /

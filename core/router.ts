@@ -6,7 +6,7 @@ import { ClientRuntime, isNotFound } from './clientRuntime';
 import { rpcBaseUrlOf } from './instances';
 import { CommandContext } from './context';
 import { GameError, describeError, isGameError, untrappedNotice } from './errors';
-import { LIMIT_CODES } from './limits';
+import { admitLine, LIMIT_CODES } from './limits';
 import { answerEvent } from './names';
 import { writeMessages, type OutMessage } from './outbox';
 import { claimPrompt, closePrompt, listPrompts, unclaimPrompt, type Prompt } from './prompts';
@@ -159,13 +159,15 @@ export async function openPrompts(client: DurableClient, player: string, nowMs =
 }
 
 /**
- * Handles one typed line of `player` (already authenticated).
+ * Handles one typed line of `player` (already authenticated), within the player's rate limit (GameError
+ * rate_limited, before anything runs).
  *
  * @example
  * const result = await routeLine(client, 'alice', 'testdelay', (m) => context.log(m));
  */
 export async function routeLine(client: DurableClient, player: string, text: string, log: (message: string) => void): Promise<InputResult> {
   const line = checkLine(text);
+  await admitLine(player);
   for (const prompt of await openPrompts(client, player)) {
     const claimed = await claimPrompt(prompt, line, Date.now());
     if (!claimed) continue; // another line took it: try the next prompt, then commands

@@ -77,4 +77,8 @@ export const settings = {
   maxCommandsPerPlayer: (): number => intSetting('GAME_MAX_COMMANDS_PER_PLAYER', 10, 1, 1000),
   /** `GAME_MAX_DELAY_SECONDS`: longest delay (and runAsync retry wait) a task may ask for (default one year). */
   maxDelaySeconds: (): number => intSetting('GAME_MAX_DELAY_SECONDS', 31_536_000, 1, 3_153_600_000),
+  /** `GAME_INPUT_RATE`: lines per second one player may send to /api/input, sustained (default 10). */
+  inputRate: (): number => intSetting('GAME_INPUT_RATE', 10, 1, 10_000),
+  /** `GAME_INPUT_BURST`: lines one player may send at once before GAME_INPUT_RATE applies (default 30). */
+  inputBurst: (): number => intSetting('GAME_INPUT_BURST', 30, 1, 100_000),
 };

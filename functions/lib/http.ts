@@ -28,6 +28,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   too_many_commands: 409,
   delay_too_long: 409,
   too_many_attempts: 429,
+  rate_limited: 429,
   body_too_large: 413,
   line_too_long: 413,
   unsupported_media_type: 415,
