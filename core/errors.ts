@@ -69,6 +69,12 @@ export type ErrorCode =
   | 'too_many_commands'
   /** A delay (or a runAsync retry wait) is longer than GAME_MAX_DELAY_SECONDS. */
   | 'delay_too_long'
+  /** A request with this Idempotency-Key is still being handled (Retry-After says when to ask again). */
+  | 'request_in_progress'
+  /** An Idempotency-Key was used before with a different line. */
+  | 'idempotency_key_reused'
+  /** The Idempotency-Key header is empty, too long or not printable ASCII. */
+  | 'invalid_idempotency_key'
   /** A route that does not exist. */
   | 'not_found';
 
@@ -80,7 +86,7 @@ export type ErrorCode =
  */
 export class GameError extends Error {
   readonly code: ErrorCode;
-  /** For errors that pass with time (too_many_attempts, rate_limited): seconds until trying again makes sense. */
+  /** For errors that pass with time (too_many_attempts, rate_limited, ...): seconds until trying again makes sense. */
   readonly retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {

@@ -6,6 +6,7 @@ import { ClientRuntime, isNotFound } from './clientRuntime';
 import { rpcBaseUrlOf } from './instances';
 import { CommandContext } from './context';
 import { GameError, describeError, isGameError, untrappedNotice } from './errors';
+import { beginKeyed, claimKeyed, finishAction, finishKeyed, KEY_LEASE_MS, releaseKeyed, type KeyedRequest } from './idempotency';
 import { admitLine, LIMIT_CODES } from './limits';
 import { answerEvent } from './names';
 import { writeMessages, type OutMessage } from './outbox';
@@ -158,46 +159,93 @@ export async function openPrompts(client: DurableClient, player: string, nowMs =
   return prompts.filter((p) => p.state === 'open');
 }
 
+/** What routeLine answers: the result, and whether it is the kept answer of an earlier request with the same key. */
+export interface LineAnswer {
+  result: InputResult;
+  replayed: boolean;
+}
+
 /**
  * Handles one typed line of `player` (already authenticated), within the player's rate limit (GameError
- * rate_limited, before anything runs).
+ * rate_limited). With an Idempotency-Key the first answer is kept: a repeat gets it again (`replayed`), and a repeat of
+ * a request that was cut off finishes its work without doing anything twice (idempotency.ts).
  *
  * @example
- * const result = await routeLine(client, 'alice', 'testdelay', (m) => context.log(m));
+ * const { result } = await routeLine(client, 'alice', 'testdelay', (m) => context.log(m));
  */
-export async function routeLine(client: DurableClient, player: string, text: string, log: (message: string) => void): Promise<InputResult> {
+export async function routeLine(client: DurableClient, player: string, text: string, log: (message: string) => void, key?: string): Promise<LineAnswer> {
   const line = checkLine(text);
   await admitLine(player);
-  for (const prompt of await openPrompts(client, player)) {
-    const claimed = await claimPrompt(prompt, line, Date.now());
+  if (key === undefined) return { result: await runLine(client, player, line, log), replayed: false };
+  const [begun, prompts] = await Promise.all([beginKeyed(player, key, line, Date.now()), openPrompts(client, player)]);
+  if ('answer' in begun) {
+    if ('error' in begun.answer) throw new GameError(begun.answer.error.code, begun.answer.error.message);
+    return { result: begun.answer.result as InputResult, replayed: true };
+  }
+  try {
+    return { result: await runLine(client, player, line, log, begun, prompts), replayed: false };
+  } catch (err) {
+    if (isGameError(err) && LIMIT_CODES.has(err.code)) {
+      // A refusal from inside the command is its answer: a repeat gets the same one.
+      await finishKeyed(begun, { error: { code: err.code, message: err.message } });
+    } else if (!isGameError(err, 'answer_unavailable')) {
+      // Nothing kept: a repeat redoes what is missing at once. (A failed answer has settled its key itself.)
+      await releaseKeyed(begun);
+    }
+    throw err;
+  }
+}
+
+/** Routes one checked line: the newest open prompt, else a command, else the no-match reply. */
+async function runLine(client: DurableClient, player: string, line: string, log: (message: string) => void, keyed?: KeyedRequest, prompts?: Prompt[]): Promise<InputResult> {
+  for (const prompt of prompts ?? (await openPrompts(client, player))) {
+    const answer: InputResult = { kind: 'answer', promptId: prompt.promptId, instanceId: prompt.instanceId };
+    // With a key, the claim and the kept answer commit together: a retry can never find one without the other.
+    const claimed = keyed ? await claimKeyed(prompt, line, keyed, { result: answer }) : await claimPrompt(prompt, line, Date.now());
     if (!claimed) continue; // another line took it: try the next prompt, then commands
     try {
       if ((await raiseToLive(client, claimed.instanceId, answerEvent(claimed.promptId), { text: line })) === 'gone') {
         // The instance finished without closing its prompt (e.g. terminated): the line goes elsewhere.
         await closePrompt(player, claimed.promptId);
+        if (keyed && !(await releaseKeyed(keyed, Date.now() + KEY_LEASE_MS))) {
+          throw new GameError('storage_unavailable', 'Your line could not be routed (storage did not answer); send it again.');
+        }
         continue;
       }
-      return { kind: 'answer', promptId: claimed.promptId, instanceId: claimed.instanceId };
+      return answer;
     } catch (err) {
-      await unclaimPrompt(claimed);
+      // Undo the claim, unless the kept answer could not be undone with it: then the claim stands (and is re-raised
+      // by the next read of the prompts), and a repeat of the request is told it was an answer, which it is.
+      if (!keyed || (await releaseKeyed(keyed))) await unclaimPrompt(claimed);
       throw new GameError('answer_unavailable', `Your answer could not be delivered to the waiting command (${describeError(err).slice(0, 200)}); it was not accepted, send it again.`, { cause: err });
     }
   }
 
   const { key, args } = parseLine(line);
   const def = findCommand(key);
-  const runtime = new ClientRuntime(client);
-  if (!def) {
-    await writeMessages({ source: `input.${randomUUID()}`, seq: 0, at: Date.now() }, [{ player, text: noMatchReply(line) }]);
-    return { kind: 'nomatch', text: line };
-  }
+  // What the line writes and starts is named after its key when it has one (a repeat finds it), else at random.
+  const source = keyed?.base ?? `input.${randomUUID()}`;
+  const at = (): number => keyed?.at ?? Date.now();
+  const runtime = new ClientRuntime(client, undefined, keyed && { base: keyed.base, fresh: keyed.fresh });
+  let seq = 0;
+  /** The last write of the line; with a key it keeps the answer too (in the same transaction when it can). */
+  const finish = async (result: InputResult, messages: OutMessage[]): Promise<InputResult> => {
+    if (!keyed) {
+      await writeMessages({ source, seq, at: at() }, messages);
+    } else if (keyed.fresh && messages.length > 0) {
+      await writeMessages({ source, seq, at: at() }, messages, Date.now(), { player, actions: [finishAction(keyed, { result })] });
+    } else {
+      await writeMessages({ source, seq, at: at() }, messages);
+      await finishKeyed(keyed, { result });
+    }
+    return result;
+  };
+  if (!def) return finish({ kind: 'nomatch', text: line }, [{ player, text: noMatchReply(line) }]);
   if (typeof def.func !== 'function') {
     const id = await runtime.startCommand(player, def.key, args);
-    return { kind: 'command', command: def.key, instanceId: id, ok: true };
+    return finish({ kind: 'command', command: def.key, instanceId: id, ok: true }, []);
   }
-  const source = `input.${randomUUID()}`;
-  let seq = 0;
-  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source, seq: seq++, at: Date.now() }, messages);
+  const deliver = (messages: OutMessage[]): Promise<void> => writeMessages({ source, seq: seq++, at: at() }, messages);
   const cmd = new CommandContext({ key: def.key, args, player, runtime, deliver });
   let ok = true;
   try {
@@ -213,6 +261,5 @@ export async function routeLine(client: DurableClient, player: string, text: str
     log(`command '${def.key}' of player ${player} failed: ${describeError(err)}`);
     cmd.caller.msg(untrappedNotice(def.key, message));
   }
-  await deliver(cmd.drain());
-  return { kind: 'command', command: def.key, ok };
+  return finish({ kind: 'command', command: def.key, ok }, cmd.drain());
 }
