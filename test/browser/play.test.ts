@@ -166,6 +166,38 @@ describe.skipIf('missing' in found)('web client /api/play', () => {
     expect(await page.locator('#line').inputValue()).toBe(long);
   });
 
+  it('sends each line with an Idempotency-Key and, when the answer is lost, sends it again with the same key: it runs once', async () => {
+    const { page, problems } = await join('webkeyed');
+    const keys: string[] = [];
+    const replayed: (string | null)[] = [];
+    let lost = false;
+    await page.route('**/api/input', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (!lost) {
+        // The server runs the line, but its answer never reaches the page (a dropped connection).
+        lost = true;
+        await route.fetch();
+        return route.abort('connectionreset');
+      }
+      const res = await route.fetch();
+      replayed.push(res.headers()['idempotent-replayed'] ?? null);
+      return route.fulfill({ response: res });
+    });
+    const input = page.locator('#line');
+    await input.fill('echo only once');
+    await input.press('Enter');
+    await expect.poll(() => replayed, SEEN).toEqual(['true']);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(keys[1]).toBe(keys[0]);
+    await expect.poll(() => page.locator('#input-error').innerText(), SEEN).toBe('');
+    await typeLine(page, 'echo next line');
+    expect(keys[2]).not.toBe(keys[0]);
+    await expect.poll(() => lines(page), SEEN).toContain('next line');
+    expect((await lines(page)).filter((l) => l === 'only once')).toHaveLength(1);
+    expect(problems).toEqual([]);
+  });
+
   it('tells a wrong password on the sign-in form', async () => {
     await join('webpw');
     const { page } = await openPlay();
