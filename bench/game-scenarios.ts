@@ -58,7 +58,7 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 const log = (s: string): void => void process.stderr.write(`[game-bench] ${s}\n`);
 
 /** Problems seen that did not stop the run; reported as figures. */
-const counters = { http503: 0, hostErrors: 0, duplicates: 0 };
+const counters = { http503: 0, http429: 0, hostErrors: 0, duplicates: 0 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // The game app in a devhost child process
@@ -139,10 +139,11 @@ export async function startGame(name: string, env: Record<string, string>, durab
 interface Reply {
   status: number;
   body: Record<string, unknown>;
+  retryAfter: string | null;
 }
 
-async function call(base: string, method: string, pathname: string, body?: unknown, token?: string, timeoutMs = 30_000): Promise<Reply> {
-  const headers: Record<string, string> = {};
+async function call(base: string, method: string, pathname: string, body?: unknown, token?: string, timeoutMs = 30_000, extraHeaders: Record<string, string> = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...extraHeaders };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
@@ -158,7 +159,7 @@ async function call(base: string, method: string, pathname: string, body?: unkno
   } catch {
     parsed = { raw: text.slice(0, 500) };
   }
-  return { status: res.status, body: parsed };
+  return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after') };
 }
 
 interface Message {
@@ -186,14 +187,23 @@ export class Player {
     this.player = String(r.body.player);
   }
 
-  /** Types a line and expects 202 of the given kind; a 503 (with retry-after) is retried a few times, as a client would. */
+  /**
+   * Types a line with an Idempotency-Key, as the web client does, and expects 202 of the given kind; a 503 is retried
+   * a few times with the same key, and a 429 (rate limited) after its Retry-After, as a client would.
+   */
   async type(text: string, kind: 'command' | 'answer'): Promise<Record<string, unknown>> {
+    const key = randomUUID();
     for (let attempt = 1; ; attempt++) {
-      const r = await call(this.base, 'POST', '/api/input', { text }, this.token);
+      const r = await call(this.base, 'POST', '/api/input', { text }, this.token, undefined, { 'idempotency-key': key });
       if (r.status === 503 && attempt < 5) {
         counters.http503++;
         log(`${this.name}: POST /api/input ${JSON.stringify(text)} answered 503 (${JSON.stringify(r.body)}); retrying`);
         await sleep(100 * attempt);
+        continue;
+      }
+      if (r.status === 429 && attempt < 5) {
+        counters.http429++;
+        await sleep(1000 * Number(r.retryAfter ?? 1));
         continue;
       }
       if (r.status !== 202 || r.body.kind !== kind || r.body.ok === false) {

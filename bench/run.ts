@@ -1,6 +1,7 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,game]
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,game,commands]
+// (`commands` is the game's commands/s scenario alone, Durable state in memory: a quick A/B figure.)
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     rows.push(await repeat('devhost, memory store, real clock: 10,000 pending timers', runs, 'RSS < 300 MB, lateness p99 < 50 ms', () =>
       runChild(SCENARIOS, 'timers', { n: 10_000, leadMs: 1000, spreadMs: 10_000 })));
   }
-  if (want('throughput-table') || want('game')) {
+  if (want('throughput-table') || want('game') || want('commands')) {
     const azurite = await startAzurite();
     try {
       if (want('throughput-table')) {
@@ -77,6 +78,10 @@ async function main(): Promise<void> {
           rows.push(await repeat(`game app on devhost (${durableStore} Durable store) + Azurite (game tables)`, runs, 'prompt p50 < 30 ms, p99 < 100 ms; >= 200 commands/s; round 500 < 2x round 10 (bounded)', () =>
             runChild(GAME, 'all', { env: { AzureWebJobsStorage: azurite.connectionString }, durableStore })));
         }
+      }
+      if (want('commands')) {
+        rows.push(await repeat('game app on devhost (memory Durable store) + Azurite (game tables): asynccommand', runs, '>= 200 commands/s', () =>
+          runChild(GAME, 'commands', { env: { AzureWebJobsStorage: azurite.connectionString }, durableStore: 'memory' })));
       }
     } finally {
       await azurite.stop();
