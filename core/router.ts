@@ -196,6 +196,14 @@ export async function routeLine(client: DurableClient, player: string, text: str
   }
 }
 
+/**
+ * True when writeMessages commits `messages` and the extra actions in one transaction (one chunk: well under its
+ * limits of rows and bytes), so a kept answer can never commit without all of the line's last messages.
+ */
+function fitsOneChunk(messages: OutMessage[]): boolean {
+  return messages.length <= 40 && messages.reduce((n, m) => n + m.text.length, 0) <= 400_000;
+}
+
 /** Routes one checked line: the newest open prompt, else a command, else the no-match reply. */
 async function runLine(client: DurableClient, player: string, line: string, log: (message: string) => void, keyed?: KeyedRequest, prompts?: Prompt[]): Promise<InputResult> {
   for (const prompt of prompts ?? (await openPrompts(client, player))) {
@@ -232,7 +240,7 @@ async function runLine(client: DurableClient, player: string, line: string, log:
   const finish = async (result: InputResult, messages: OutMessage[]): Promise<InputResult> => {
     if (!keyed) {
       await writeMessages({ source, seq, at: at() }, messages);
-    } else if (keyed.fresh && messages.length > 0) {
+    } else if (keyed.fresh && messages.length > 0 && fitsOneChunk(messages)) {
       await writeMessages({ source, seq, at: at() }, messages, Date.now(), { player, actions: [finishAction(keyed, { result })] });
     } else {
       await writeMessages({ source, seq, at: at() }, messages);
