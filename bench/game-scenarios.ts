@@ -13,6 +13,8 @@
 //             for an answer; `ret` delivers nothing; `testdelay`/`remind` wait on timers. Many players keep
 //             `depth` commands each in flight; a command counts when its message has been read by the player.
 //             Afterwards every command must have delivered exactly one message (lost/duplicated are reported).
+//             Also reported: the host process's CPU time per command in the measured window (Linux), a figure
+//             that other load on a shared machine moves much less than commands/s.
 //   loop:     one player answers `countloop` (bounded: continue-as-new every round) for 505 rounds and `count`
 //             (plain: its history grows every round) for up to 505 rounds or args.plainBudgetS seconds; the step
 //             latency (answer -> next question readable) at "round 10" is the median of rounds 5-15, at "round 500"
@@ -20,8 +22,9 @@
 //             plainRounds says how far it got).
 //   node --expose-gc dist/bench/game-scenarios.js all|prompt|commands|loop '{"env":{"AzureWebJobsStorage":"<conn>"}}'
 // prints one JSON line of numbers on stdout; progress goes to stderr.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { HOST_NODE_FLAGS, percentile, waitListening } from './devhost-scenarios';
@@ -336,6 +339,24 @@ export interface CommandsResult {
   commandsPerSec: number;
   commandsCompleted: number;
   commandsLost: number;
+  /** CPU time of the host process per command completed in the measured window (Linux; -1 elsewhere). */
+  hostCpuMsPerCommand: number;
+}
+
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. Less sensitive
+ * than a rate to other load on a shared machine, so A/B runs can compare what a change costs per command.
+ */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
 }
 
 const FINAL = 'The final value is 500500';
@@ -357,6 +378,12 @@ export async function commands(a: GameArgs): Promise<CommandsResult> {
     let sent = 0;
     let got = 0;
     let lost = 0;
+    let cpuAtStart: number | undefined;
+    let cpuAtEnd: number | undefined;
+    const marks = [
+      setTimeout(() => (cpuAtStart = cpuMsOf(game.child.pid)), tMeasure - performance.now()),
+      setTimeout(() => (cpuAtEnd = cpuMsOf(game.child.pid)), tEnd - performance.now()),
+    ];
     await Promise.all(
       players.map(async (p) => {
         let mine = 0;
@@ -411,9 +438,11 @@ export async function commands(a: GameArgs): Promise<CommandsResult> {
         }
       }),
     );
+    for (const m of marks) clearTimeout(m);
     const inWindow = done.filter((t) => t >= tMeasure && t < tEnd).length;
     log(`commands: sent ${sent}, read ${got} results, ${inWindow} in the ${measureS} s window`);
-    return { commandsPerSec: round1(inWindow / measureS), commandsCompleted: got, commandsLost: lost };
+    const cpu = cpuAtStart !== undefined && cpuAtEnd !== undefined && inWindow > 0 ? round1((cpuAtEnd - cpuAtStart) / inWindow) : -1;
+    return { commandsPerSec: round1(inWindow / measureS), commandsCompleted: got, commandsLost: lost, hostCpuMsPerCommand: cpu };
   } finally {
     await game.stop();
   }
