@@ -1,18 +1,21 @@
 // Per-player allowances (lines per second, live tasks, running commands) that every instance draws from one row of
 // the player's partition of the Messages table (`q<pool>`), changed only by ETag-conditioned writes: that row is the
 // truth all instances share. So that a request does not pay a write, an instance borrows a small slice at once and
-// spends it for at most LOCAL_MS; what it does not spend is lost, so the shared pool can look smaller than it is,
-// never larger. The slice grows with use (twice what the last one used), so a player who types slowly borrows one
+// spends it for at most LOCAL_MS (30 s); what it does not spend is lost, so the shared pool can look smaller than it
+// is, never larger. The slice grows with use (twice what the last one used), so a player who types slowly borrows one
 // line at a time and wastes nothing, and a fast one costs a write every few lines.
 import { randomUUID } from 'node:crypto';
 import { remember } from './bounded';
 import { GameError } from './errors';
 import { statusOf, storageError, table } from './tables';
 
-/** How long an instance may spend a slice it borrowed. */
-export const LOCAL_MS = 1500;
+/**
+ * How long an instance may spend a slice it borrowed. Long enough that a player typing a line every few seconds still
+ * costs a write only every few lines; what is left when it ends is lost, never returned.
+ */
+export const LOCAL_MS = 30_000;
 /** A slice not reported back (see Spent) counts as fully used until this long after it was borrowed. */
-export const GRANT_MS = 5000;
+export const GRANT_MS = 35_000;
 /** Players whose rows and slices one process remembers. */
 const MAX_PLAYERS = 10_000;
 

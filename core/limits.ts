@@ -22,7 +22,7 @@ interface Bucket {
 /** The token bucket of one player's lines: GAME_INPUT_BURST tokens, refilled at GAME_INPUT_RATE a second. */
 const inputPool: Pool<Bucket> = {
   name: 'input',
-  maxSlice: 10,
+  maxSlice: 20,
   refuseOnFreshRow: false,
   async borrow({ state, want, nowMs }) {
     const rate = settings.inputRate();
@@ -36,7 +36,8 @@ const inputPool: Pool<Bucket> = {
         { retryAfterSeconds: wait },
       );
     }
-    const grant = Math.max(1, Math.min(want, Math.floor(tokens)));
+    // At most half the burst: what an instance holds is on top of what the bucket refills meanwhile.
+    const grant = Math.max(1, Math.min(want, Math.floor(tokens), Math.floor(burst / 2)));
     return { grant, state: { t: tokens - grant, at: nowMs } };
   },
 };
@@ -56,7 +57,7 @@ interface LiveCount {
 function capPool(name: string, kinds: InstanceKind[], cap: () => number, refuse: (live: number, starting: number, cap: number) => GameError): Pool<LiveCount, DurableClient> {
   return {
     name,
-    maxSlice: 10,
+    maxSlice: 20,
     refuseOnFreshRow: true,
     async borrow({ player, state, want, grantId, previous, nowMs, ctx }) {
       const max = cap();
