@@ -9,8 +9,11 @@ import { promptRowKey, type Prompt } from './prompts';
 import { settings } from './settings';
 import { statusOf, storageError, table } from './tables';
 
-/** How long a request holds its key: a repeat within it is told to wait (409), after it takes over (a crash). */
-export const KEY_LEASE_MS = 10_000;
+/**
+ * How long a request holds its key: a repeat within it is told to wait (409); after it, a repeat takes over and redoes
+ * what is missing (the first request died, or ran a command that said nothing, which keeps no answer: see router.ts).
+ */
+export const KEY_LEASE_MS = 5_000;
 /** Longest key accepted. */
 export const MAX_KEY_LENGTH = 255;
 
@@ -61,51 +64,122 @@ export function checkKey(header: string | null): string | undefined {
   return key;
 }
 
+/** A line sent with an Idempotency-Key, before it holds the key. */
+export interface KeyedLine {
+  player: string;
+  rowKey: string;
+  /** Hash of the line, kept with the key to refuse the same key with another line. */
+  line: string;
+  /** When this request began (ms). */
+  nowMs: number;
+}
+
 /**
- * Starts (or resumes) the request of `key`: the new KeyedRequest, or the answer a previous request with the key got.
- * Throws idempotency_key_reused (the key came with another line) or request_in_progress (another request holds it).
+ * A write that creates the key's row failed because the row exists: an earlier request with the key got there first.
+ * routeLine then answers from that row (resumeKey).
+ */
+export class KeyTaken extends Error {
+  constructor() {
+    super('the Idempotency-Key was taken by an earlier request');
+    this.name = 'KeyTaken';
+  }
+}
+
+/**
+ * The key of a request, checked and hashed; nothing is read or written yet.
  *
  * @example
- * const begun = await beginKeyed('alice', key, 'look', Date.now());
- * if ('answer' in begun) return begun.answer;
+ * const k = keyedLine('alice', key, 'look', Date.now());
  */
-export async function beginKeyed(player: string, key: string, line: string, nowMs: number): Promise<KeyedRequest | { answer: KeptAnswer }> {
+export function keyedLine(player: string, key: string, line: string, nowMs: number): KeyedLine {
+  return { player, rowKey: `k${sha(key).slice(0, 32)}`, line: sha(line).slice(0, 32), nowMs };
+}
+
+/** The KeyedRequest of a line that holds its key since `at`. */
+function requestOf(k: KeyedLine, at: number, fresh: boolean): KeyedRequest {
+  return { player: k.player, rowKey: k.rowKey, at, fresh, base: `in.${k.rowKey}.${at}` };
+}
+
+/**
+ * The names a line uses when it takes its key in the same write as its only effect (an answer's claim, a no-match
+ * reply): nobody can have used them before, since that write creates the key's row.
+ *
+ * @example
+ * const names = firstNames(k); // { base: 'in.k…<time>', at, ... }
+ */
+export function firstNames(k: KeyedLine): KeyedRequest {
+  return requestOf(k, k.nowMs, true);
+}
+
+/**
+ * The row change that creates the key's row with `answer` kept: commit it with the line's only write, so the key is
+ * taken exactly when that write happens. Fails (409, KeyTaken) when an earlier request took the key.
+ *
+ * @example
+ * await writeMessages(batch, [reply], Date.now(), { player, actions: [keptAction(k, { result })] });
+ */
+export function keptAction(k: KeyedLine, answer: KeptAnswer): TransactionAction {
+  const row: KeyRow = { line: k.line, at: k.nowMs, state: 'done', until: 0, answer: JSON.stringify(answer) };
+  return ['create', { partitionKey: k.player, rowKey: k.rowKey, ...row }];
+}
+
+/**
+ * Takes the key before the line runs a command (whose steps may be many writes): a row that holds it for
+ * KEY_LEASE_MS. Throws KeyTaken when an earlier request took it.
+ *
+ * @example
+ * const request = await holdKey(k);
+ */
+export async function holdKey(k: KeyedLine): Promise<KeyedRequest> {
   const client = await table('Messages');
-  const rowKey = `k${sha(key).slice(0, 32)}`;
-  const lineHash = sha(line).slice(0, 32);
-  const request = (at: number, fresh: boolean): KeyedRequest => ({ player, rowKey, at, fresh, base: `in.${rowKey}.${at}` });
-  const fresh: KeyRow = { line: lineHash, at: nowMs, state: 'running', until: nowMs + KEY_LEASE_MS };
+  const row: KeyRow = { line: k.line, at: k.nowMs, state: 'running', until: k.nowMs + KEY_LEASE_MS };
   try {
-    await client.createEntity({ partitionKey: player, rowKey, ...fresh });
-    return request(nowMs, true);
+    await client.createEntity({ partitionKey: k.player, rowKey: k.rowKey, ...row });
+    return requestOf(k, k.nowMs, true);
   } catch (err) {
-    if (statusOf(err) !== 409) throw storageError(err, `keep the Idempotency-Key of ${player}`);
+    if (statusOf(err) === 409) throw new KeyTaken();
+    throw storageError(err, `keep the Idempotency-Key of ${k.player}`);
   }
+}
+
+/**
+ * Answers a line whose key an earlier request took: its kept answer; or, when that request stopped answering before
+ * keeping one (its lease ran out: a crash, or a command that said nothing and so kept no answer), the key held anew
+ * so this request redoes the line under the same names (nothing twice). Throws idempotency_key_reused (the key came
+ * with another line) or request_in_progress (the earlier request still holds it).
+ *
+ * @example
+ * const resumed = await resumeKey(k);
+ * if ('answer' in resumed) return resumed.answer;
+ */
+export async function resumeKey(k: KeyedLine): Promise<KeyedRequest | { answer: KeptAnswer }> {
+  const client = await table('Messages');
   let row: KeyRow & { etag: string };
   try {
-    row = await client.getEntity<KeyRow>(player, rowKey);
+    row = await client.getEntity<KeyRow>(k.player, k.rowKey);
   } catch (err) {
-    if (statusOf(err) === 404) throw busy(1); // deleted between the two calls (trimmed): a retry starts afresh
-    throw storageError(err, `read the Idempotency-Key of ${player}`);
+    if (statusOf(err) === 404) throw busy(1); // deleted meanwhile (trimmed): a retry starts afresh
+    throw storageError(err, `read the Idempotency-Key of ${k.player}`);
   }
-  const take = async (next: KeyRow, isFresh: boolean): Promise<KeyedRequest> => {
+  const take = async (next: KeyRow, fresh: boolean): Promise<KeyedRequest> => {
     try {
-      await client.updateEntity({ partitionKey: player, rowKey, ...next }, 'Replace', { etag: row.etag });
+      await client.updateEntity({ partitionKey: k.player, rowKey: k.rowKey, ...next }, 'Replace', { etag: row.etag });
     } catch (err) {
       if (statusOf(err) === 412 || statusOf(err) === 404) throw busy(1);
-      throw storageError(err, `keep the Idempotency-Key of ${player}`);
+      throw storageError(err, `keep the Idempotency-Key of ${k.player}`);
     }
-    return request(next.at, isFresh);
+    return requestOf(k, next.at, fresh);
   };
-  // A key older than the retention is forgotten, as its messages are: it starts over under a new name.
-  if (row.at < nowMs - settings.messageRetentionSeconds() * 1000) return take(fresh, true);
-  if (row.line !== lineHash) {
+  // A key older than the retention is forgotten, as its messages are: it starts over under new names.
+  if (row.at < k.nowMs - settings.messageRetentionSeconds() * 1000) {
+    return take({ line: k.line, at: k.nowMs, state: 'running', until: k.nowMs + KEY_LEASE_MS }, true);
+  }
+  if (row.line !== k.line) {
     throw new GameError('idempotency_key_reused', 'This Idempotency-Key was already used with a different line; send each typed line with a key of its own (and the same key only when resending that line).');
   }
   if (row.state === 'done' && row.answer) return { answer: JSON.parse(row.answer) as KeptAnswer };
-  if (row.until > nowMs) throw busy(Math.ceil((row.until - nowMs) / 1000));
-  // The request that held the key stopped answering (its host died): this one finishes the work, under the same names.
-  return take({ ...row, until: nowMs + KEY_LEASE_MS }, false);
+  if (row.until > k.nowMs) throw busy(Math.ceil((row.until - k.nowMs) / 1000));
+  return take({ ...row, state: 'running', until: k.nowMs + KEY_LEASE_MS, answer: '' }, false);
 }
 
 function busy(seconds: number): GameError {
@@ -113,7 +187,12 @@ function busy(seconds: number): GameError {
   return new GameError('request_in_progress', `A request with this Idempotency-Key is still being handled; send it again in ${s} s to get its answer.`, { retryAfterSeconds: s });
 }
 
-/** The row change that keeps `answer` for the request (to commit with other writes of the player's partition). */
+/**
+ * The row change that keeps `answer` for the request, to commit with other writes of the player's partition.
+ *
+ * @example
+ * await writeMessages(batch, messages, Date.now(), { player, actions: [finishAction(request, { result })] });
+ */
 export function finishAction(r: KeyedRequest, answer: KeptAnswer): TransactionAction {
   return ['upsert', { partitionKey: r.player, rowKey: r.rowKey, state: 'done', until: 0, answer: JSON.stringify(answer) }, 'Merge'];
 }
@@ -154,25 +233,26 @@ export async function releaseKeyed(r: KeyedRequest, holdUntil = 0): Promise<bool
 
 /**
  * Claims `prompt` for `answer` and keeps the request's answer in the same transaction, so a retry after a crash
- * between the two can never find the prompt answered but the key unanswered (and route the line elsewhere). Returns
- * the claimed prompt, or undefined when another line claimed it first or it closed. (The claim is the one of
- * prompts.ts claimPrompt, written as a transaction action.)
+ * between the two can never find the prompt answered but the key unanswered (and route the line elsewhere). `held`
+ * is the request when it already holds its key; otherwise the transaction also takes the key (KeyTaken when an
+ * earlier request had). Returns the claimed prompt, or undefined when another line claimed it first or it closed.
+ * (The claim writes the fields prompts.ts claimPrompt writes, as a transaction action.)
  *
  * @example
- * const claimed = await claimKeyed(prompt, 'yes', request, { result: { kind: 'answer', promptId, instanceId } });
+ * const claimed = await claimKeyed(prompt, 'yes', k, undefined, { result: { kind: 'answer', promptId, instanceId } });
  */
-export async function claimKeyed(prompt: Prompt, answer: string, r: KeyedRequest, kept: KeptAnswer): Promise<Prompt | undefined> {
+export async function claimKeyed(prompt: Prompt, answer: string, k: KeyedLine, held: KeyedRequest | undefined, kept: KeptAnswer): Promise<Prompt | undefined> {
   const client = await table('Messages');
-  const claimedAt = r.at;
+  const claimedAt = held?.at ?? k.nowMs;
   const claim: TransactionAction = ['update', { partitionKey: prompt.player, rowKey: promptRowKey(prompt.promptId), state: 'claimed', answer, claimedAt }, 'Merge', { etag: prompt.etag }];
   try {
-    const res = await client.submitTransaction([claim, finishAction(r, kept)]);
+    const res = await client.submitTransaction([claim, held ? finishAction(held, kept) : keptAction(k, kept)]);
     const etag = res.getResponseForEntity(promptRowKey(prompt.promptId))?.etag ?? '';
     return { ...prompt, state: 'claimed', answer, claimedAt, etag };
   } catch (err) {
     const status = statusOf(err);
+    if (status === 409 && !held) throw new KeyTaken();
     if (status === 412 || status === 404) return undefined;
     throw storageError(err, `claim prompt ${prompt.promptId}`);
   }
 }
-

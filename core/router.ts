@@ -6,10 +6,10 @@ import { ClientRuntime, isNotFound } from './clientRuntime';
 import { rpcBaseUrlOf } from './instances';
 import { CommandContext } from './context';
 import { GameError, describeError, isGameError, untrappedNotice } from './errors';
-import { beginKeyed, claimKeyed, finishAction, finishKeyed, KEY_LEASE_MS, releaseKeyed, type KeyedRequest } from './idempotency';
+import { claimKeyed, finishAction, finishKeyed, firstNames, holdKey, keptAction, KEY_LEASE_MS, KeyTaken, keyedLine, releaseKeyed, resumeKey, type KeyedLine, type KeyedRequest } from './idempotency';
 import { admitLine, LIMIT_CODES } from './limits';
 import { answerEvent } from './names';
-import { writeMessages, type OutMessage } from './outbox';
+import { ExtraConflict, writeMessages, type OutMessage } from './outbox';
 import { claimPrompt, closePrompt, listPrompts, unclaimPrompt, type Prompt } from './prompts';
 import { allCommands, findCommand } from './registry';
 
@@ -165,10 +165,18 @@ export interface LineAnswer {
   replayed: boolean;
 }
 
+/** A line's key: as sent, and, once it holds it, the request (names what the line creates). */
+interface KeyState {
+  line: KeyedLine;
+  held?: KeyedRequest;
+}
+
 /**
  * Handles one typed line of `player` (already authenticated), within the player's rate limit (GameError
  * rate_limited). With an Idempotency-Key the first answer is kept: a repeat gets it again (`replayed`), and a repeat of
- * a request that was cut off finishes its work without doing anything twice (idempotency.ts).
+ * a request that was cut off finishes its work without doing anything twice (idempotency.ts). The key costs no
+ * storage call of its own when the line answers a prompt or matches no command (it is taken in the write those make
+ * anyway), and one when it runs a command.
  *
  * @example
  * const { result } = await routeLine(client, 'alice', 'testdelay', (m) => context.log(m));
@@ -177,22 +185,50 @@ export async function routeLine(client: DurableClient, player: string, text: str
   const line = checkLine(text);
   await admitLine(player);
   if (key === undefined) return { result: await runLine(client, player, line, log), replayed: false };
-  const [begun, prompts] = await Promise.all([beginKeyed(player, key, line, Date.now()), openPrompts(client, player)]);
-  if ('answer' in begun) {
-    if ('error' in begun.answer) throw new GameError(begun.answer.error.code, begun.answer.error.message);
-    return { result: begun.answer.result as InputResult, replayed: true };
-  }
-  try {
-    return { result: await runLine(client, player, line, log, begun, prompts), replayed: false };
-  } catch (err) {
-    if (isGameError(err) && LIMIT_CODES.has(err.code)) {
-      // A refusal from inside the command is its answer: a repeat gets the same one.
-      await finishKeyed(begun, { error: { code: err.code, message: err.message } });
-    } else if (!isGameError(err, 'answer_unavailable')) {
-      // Nothing kept: a repeat redoes what is missing at once. (A failed answer has settled its key itself.)
-      await releaseKeyed(begun);
+  const state: KeyState = { line: keyedLine(player, key, line, Date.now()) };
+  let prompts: Prompt[] | undefined;
+  let taken = false;
+  if (findCommand(parseLine(line).key)) {
+    // A line that starts like a command most likely runs one, which takes the key first: take it while the prompts
+    // are read rather than after.
+    const [held, open] = await Promise.allSettled([holdKey(state.line), openPrompts(client, player)]);
+    if (held.status === 'rejected' && !(held.reason instanceof KeyTaken)) throw held.reason;
+    if (held.status === 'fulfilled') state.held = held.value;
+    else taken = true;
+    if (open.status === 'rejected') {
+      if (state.held) await releaseKeyed(state.held);
+      throw open.reason;
     }
-    throw err;
+    prompts = open.value;
+  }
+  for (;;) {
+    try {
+      if (taken) throw new KeyTaken();
+      return { result: await runLine(client, player, line, log, state, prompts), replayed: false };
+    } catch (err) {
+      if (err instanceof KeyTaken && !state.held) {
+        // An earlier request with this key got there first: its answer, or its unfinished work to redo.
+        const resumed = await resumeKey(state.line);
+        if ('answer' in resumed) {
+          if ('error' in resumed.answer) throw new GameError(resumed.answer.error.code, resumed.answer.error.message);
+          return { result: resumed.answer.result as InputResult, replayed: true };
+        }
+        state.held = resumed;
+        taken = false;
+        prompts = undefined;
+        continue;
+      }
+      if (state.held) {
+        if (isGameError(err) && LIMIT_CODES.has(err.code)) {
+          // A refusal from inside the command is its answer: a repeat gets the same one.
+          await finishKeyed(state.held, { error: { code: err.code, message: err.message } });
+        } else if (!isGameError(err, 'answer_unavailable')) {
+          // Nothing kept: a repeat redoes what is missing at once. (A failed answer has settled its key itself.)
+          await releaseKeyed(state.held);
+        }
+      }
+      throw err;
+    }
   }
 }
 
@@ -205,17 +241,18 @@ function fitsOneChunk(messages: OutMessage[]): boolean {
 }
 
 /** Routes one checked line: the newest open prompt, else a command, else the no-match reply. */
-async function runLine(client: DurableClient, player: string, line: string, log: (message: string) => void, keyed?: KeyedRequest, prompts?: Prompt[]): Promise<InputResult> {
+async function runLine(client: DurableClient, player: string, line: string, log: (message: string) => void, keyed?: KeyState, prompts?: Prompt[]): Promise<InputResult> {
   for (const prompt of prompts ?? (await openPrompts(client, player))) {
     const answer: InputResult = { kind: 'answer', promptId: prompt.promptId, instanceId: prompt.instanceId };
     // With a key, the claim and the kept answer commit together: a retry can never find one without the other.
-    const claimed = keyed ? await claimKeyed(prompt, line, keyed, { result: answer }) : await claimPrompt(prompt, line, Date.now());
+    const claimed = keyed ? await claimKeyed(prompt, line, keyed.line, keyed.held, { result: answer }) : await claimPrompt(prompt, line, Date.now());
     if (!claimed) continue; // another line took it: try the next prompt, then commands
+    if (keyed) keyed.held ??= firstNames(keyed.line);
     try {
       if ((await raiseToLive(client, claimed.instanceId, answerEvent(claimed.promptId), { text: line })) === 'gone') {
         // The instance finished without closing its prompt (e.g. terminated): the line goes elsewhere.
         await closePrompt(player, claimed.promptId);
-        if (keyed && !(await releaseKeyed(keyed, Date.now() + KEY_LEASE_MS))) {
+        if (keyed?.held && !(await releaseKeyed(keyed.held, Date.now() + KEY_LEASE_MS))) {
           throw new GameError('storage_unavailable', 'Your line could not be routed (storage did not answer); send it again.');
         }
         continue;
@@ -224,31 +261,58 @@ async function runLine(client: DurableClient, player: string, line: string, log:
     } catch (err) {
       // Undo the claim, unless the kept answer could not be undone with it: then the claim stands (and is re-raised
       // by the next read of the prompts), and a repeat of the request is told it was an answer, which it is.
-      if (!keyed || (await releaseKeyed(keyed))) await unclaimPrompt(claimed);
+      if (!keyed?.held || (await releaseKeyed(keyed.held))) await unclaimPrompt(claimed);
       throw new GameError('answer_unavailable', `Your answer could not be delivered to the waiting command (${describeError(err).slice(0, 200)}); it was not accepted, send it again.`, { cause: err });
     }
   }
 
   const { key, args } = parseLine(line);
   const def = findCommand(key);
-  // What the line writes and starts is named after its key when it has one (a repeat finds it), else at random.
-  const source = keyed?.base ?? `input.${randomUUID()}`;
-  const at = (): number => keyed?.at ?? Date.now();
-  const runtime = new ClientRuntime(client, undefined, keyed && { base: keyed.base, fresh: keyed.fresh });
-  let seq = 0;
-  /** The last write of the line; with a key it keeps the answer too (in the same transaction when it can). */
-  const finish = async (result: InputResult, messages: OutMessage[]): Promise<InputResult> => {
+  if (!def) {
+    const result: InputResult = { kind: 'nomatch', text: line };
+    const reply = [{ player, text: noMatchReply(line) }];
     if (!keyed) {
+      await writeMessages({ source: `input.${randomUUID()}`, seq: 0, at: Date.now() }, reply);
+    } else if (!keyed.held) {
+      // The reply and the key's row commit together (the row is created: an earlier request's answer wins).
+      const names = firstNames(keyed.line);
+      try {
+        await writeMessages({ source: names.base, seq: 0, at: names.at }, reply, Date.now(), { player, actions: [keptAction(keyed.line, { result })] });
+      } catch (err) {
+        if (err instanceof ExtraConflict && err.status === 409) throw new KeyTaken();
+        throw err;
+      }
+    } else {
+      await writeMessages({ source: keyed.held.base, seq: 0, at: keyed.held.at }, reply);
+      await finishKeyed(keyed.held, { result });
+    }
+    return result;
+  }
+
+  // A command may write and start many things: it takes the key first, and names them all after it.
+  const held = keyed ? (keyed.held ??= await holdKey(keyed.line)) : undefined;
+  const source = held?.base ?? `input.${randomUUID()}`;
+  const at = (): number => held?.at ?? Date.now();
+  const runtime = new ClientRuntime(client, undefined, held && { base: held.base, fresh: held.fresh });
+  let seq = 0;
+  /**
+   * The line's last write; with a key it keeps the answer too, in the same transaction when it can. A plain command
+   * that said nothing (`quiet`) keeps none: its key's lease runs out, and a repeat redoes it under the same names (it
+   * finds what the first run started, so it answers the same) instead of every such line paying a write.
+   */
+  const finish = async (result: InputResult, messages: OutMessage[], quiet = false): Promise<InputResult> => {
+    if (!held) {
       await writeMessages({ source, seq, at: at() }, messages);
-    } else if (keyed.fresh && messages.length > 0 && fitsOneChunk(messages)) {
-      await writeMessages({ source, seq, at: at() }, messages, Date.now(), { player, actions: [finishAction(keyed, { result })] });
+    } else if (quiet && held.fresh && messages.length === 0) {
+      // nothing to write
+    } else if (held.fresh && fitsOneChunk(messages)) {
+      await writeMessages({ source, seq, at: at() }, messages, Date.now(), { player, actions: [finishAction(held, { result })] });
     } else {
       await writeMessages({ source, seq, at: at() }, messages);
-      await finishKeyed(keyed, { result });
+      await finishKeyed(held, { result });
     }
     return result;
   };
-  if (!def) return finish({ kind: 'nomatch', text: line }, [{ player, text: noMatchReply(line) }]);
   if (typeof def.func !== 'function') {
     const id = await runtime.startCommand(player, def.key, args);
     return finish({ kind: 'command', command: def.key, instanceId: id, ok: true }, []);
@@ -269,5 +333,5 @@ async function runLine(client: DurableClient, player: string, line: string, log:
     log(`command '${def.key}' of player ${player} failed: ${describeError(err)}`);
     cmd.caller.msg(untrappedNotice(def.key, message));
   }
-  return finish({ kind: 'command', command: def.key, ok }, cmd.drain());
+  return finish({ kind: 'command', command: def.key, ok }, cmd.drain(), true);
 }
