@@ -195,9 +195,10 @@ export class Player {
    * a few times with the same key, and a 429 (rate limited) after its Retry-After, as a client would.
    */
   async type(text: string, kind: 'command' | 'answer'): Promise<Record<string, unknown>> {
-    const key = randomUUID();
+    // BENCH_NO_IDEMPOTENCY_KEYS=1 sends none, to tell their cost from the rest.
+    const headers: Record<string, string> = process.env.BENCH_NO_IDEMPOTENCY_KEYS === '1' ? {} : { 'idempotency-key': randomUUID() };
     for (let attempt = 1; ; attempt++) {
-      const r = await call(this.base, 'POST', '/api/input', { text }, this.token, undefined, { 'idempotency-key': key });
+      const r = await call(this.base, 'POST', '/api/input', { text }, this.token, undefined, headers);
       if (r.status === 503 && attempt < 5) {
         counters.http503++;
         log(`${this.name}: POST /api/input ${JSON.stringify(text)} answered 503 (${JSON.stringify(r.body)}); retrying`);
