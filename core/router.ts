@@ -305,7 +305,7 @@ async function runLine(client: DurableClient, player: string, line: string, log:
       await writeMessages({ source, seq, at: at() }, messages);
     } else if (quiet && held.fresh && messages.length === 0) {
       // nothing to write
-    } else if (held.fresh && fitsOneChunk(messages)) {
+    } else if (held.fresh && messages.length > 0 && fitsOneChunk(messages)) {
       await writeMessages({ source, seq, at: at() }, messages, Date.now(), { player, actions: [finishAction(held, { result })] });
     } else {
       await writeMessages({ source, seq, at: at() }, messages);
