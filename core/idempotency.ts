@@ -1,7 +1,8 @@
 // Idempotency-Key on POST /api/input: the first answer to a key is kept in a row `k<hash of the key>` of the player's
 // partition of the Messages table (as long as messages are: GAME_MESSAGE_RETENTION_SECONDS) and a repeat gets it
 // again. Everything the line creates (messages, task and command ids) is named after the key and the time it was
-// first seen, so a retry of a request that was cut off finishes it without doing anything twice.
+// first seen, so a retry of a request that was cut off finishes it without doing anything twice. The row is created
+// by the line's own write when it has just one (an answer's claim, a no-match reply), else held before a command.
 import { createHash } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import { GameError, type ErrorCode } from './errors';
@@ -32,7 +33,7 @@ interface KeyRow {
   answer?: string;
 }
 
-/** One request under an Idempotency-Key, between begin and finish. */
+/** A request that holds its Idempotency-Key (or took it in its only write). */
 export interface KeyedRequest {
   player: string;
   rowKey: string;
