@@ -46,6 +46,8 @@ const MAX_BATCH = 256;
 interface EpisodeCommit {
   meta: InstanceMeta;
   append: HistoryEvent[];
+  /** Action signatures this episode recorded. */
+  actions?: string[];
   /** Batch messages this episode used up (all but the events carried into a new execution). */
   consumed: InboxMessage[];
   st: EngineState;
@@ -127,7 +129,7 @@ export class Engine {
         throw err;
       }
       this.cancelAllTimers(this.live.get(id));
-      const live: Live = { meta, history: [], inbox: [first], state: emptyState(), running: false, timers: new Map() };
+      const live: Live = { meta, history: [], inbox: [first], state: emptyState(), actions: [], running: false, timers: new Map() };
       this.live.set(id, live);
       this.kick(live);
     });
@@ -365,7 +367,7 @@ export class Engine {
     const ts = iso(now);
     const meta = live.meta;
     if (CONTROL_EVENTS.has(batch[0].event.EventType)) return this.control(live, batch[0], ts);
-    const plan: Plan = { live, st: structuredClone(live.state), now, decisions: [], effects: [] };
+    const plan: Plan = { live, st: structuredClone(live.state), now, decisions: [], effects: [], actions: [] };
     const taken: InboxMessage[] = [];
     if (!isTerminal(meta.status)) {
       for (const msg of batch) {
@@ -439,7 +441,7 @@ export class Engine {
       this.finish(live, plan.st, plan.effects);
     }
     tail.push(event(EventType.OrchestratorCompleted, ts));
-    await this.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], consumed, st: plan.st, effects: plan.effects });
+    await this.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], actions: plan.actions, consumed, st: plan.st, effects: plan.effects });
   }
 
   /** Runs the orchestrator over the history plus `newEvents`; `reported` false for a probe that is not the episode of record. */
@@ -488,13 +490,14 @@ export class Engine {
    */
   private async commit(live: Live, c: EpisodeCommit): Promise<void> {
     let { meta: next, append, st, effects, dropExecution } = c;
+    let actions = c.actions ?? [];
     const enqueue = c.enqueue ?? [];
     const consumed = c.consumed.filter((m) => !this.volatile.has(m)).map((m) => m.id);
     const changesNothing = append.length === 0 && enqueue.length === 0 && consumed.length === 0 && next.status === live.meta.status && dropExecution === undefined && st === live.state;
     if (!changesNothing) {
       next.engine = st;
       try {
-        await this.o.store.commit(next.instanceId, { meta: next, append, consumed, dropExecution, enqueue });
+        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue });
       } catch (err) {
         if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
         // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
@@ -507,6 +510,7 @@ export class Engine {
         await this.o.store.commit(next.instanceId, { meta: failed, append: [event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: failed.output })], consumed });
         next = failed;
         append = [];
+        actions = [];
         st = fst;
         effects = fx;
         dropExecution = undefined;
@@ -516,6 +520,7 @@ export class Engine {
     live.meta = next;
     live.state = st;
     live.history = dropExecution !== undefined ? [] : live.history.concat(append);
+    live.actions = dropExecution !== undefined ? [] : actions.length > 0 ? live.actions.concat(actions) : live.actions;
     const done = new Set(c.consumed);
     live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];
     this.runEffects(live, effects);

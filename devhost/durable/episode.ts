@@ -138,7 +138,7 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
  */
 export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: TimerLimits): string | undefined {
   const actions: Action[] = state.actions?.[0] ?? [];
-  const recorded = plan.st.actions;
+  const recorded = plan.live.actions;
   for (let i = 0; i < Math.min(actions.length, recorded.length); i++) {
     const sig = actionSignature(actions[i]);
     if (sig !== recorded[i]) {
@@ -159,7 +159,7 @@ export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: T
   for (let i = recorded.length; i < actions.length; i++) {
     const r = schedule(plan, actions[i], String(i), limits);
     if (r !== undefined) continueInput = r;
-    recorded.push(actionSignature(actions[i]));
+    plan.actions.push(actionSignature(actions[i]));
   }
   return continueInput;
 }

@@ -1,7 +1,7 @@
 // What the engine keeps per instance while it runs: its loaded meta, history and inbox, the bookkeeping persisted
 // with the meta (pending timers, activities, children, retries), and the effects an episode leaves to run.
 import { TimerHandle } from '../clock';
-import { HistoryEvent, InboxMessage, InstanceMeta, RuntimeStatus, TERMINAL_STATUSES } from '../store/types';
+import { HistoryEvent, InboxMessage, InstanceMeta, RuntimeStatus, StoredInstance, TERMINAL_STATUSES } from '../store/types';
 import { RetryOptionsJson } from './actions';
 
 export const DAY = 86_400_000;
@@ -9,8 +9,6 @@ export const DAY = 86_400_000;
 /** Host bookkeeping per execution, persisted with the instance meta. */
 export interface EngineState {
   nextId: number;
-  /** Signatures of the top-level actions recorded so far (determinism check). */
-  actions: string[];
   /** Action path ("3" or "3.1") of each pending CreateTimer -> current timer id (to apply isCanceled). */
   timerPaths: Record<string, number>;
   timers: Record<string, TimerState>;
@@ -64,6 +62,8 @@ export interface Live {
   history: HistoryEvent[];
   inbox: InboxMessage[];
   state: EngineState;
+  /** Signatures of the top-level actions this execution recorded (determinism check); stored beside the history. */
+  actions: string[];
   running: boolean;
   timers: Map<string, TimerHandle>;
   /** Consecutive failed attempts to process the first message (store outage): drives the retry back-off. */
@@ -88,17 +88,19 @@ export interface Plan {
   now: number;
   decisions: HistoryEvent[];
   effects: Effect[];
+  /** Signatures of the actions this episode records (after live.actions). */
+  actions: string[];
 }
 
 /** The state of a new execution. */
 export function emptyState(): EngineState {
-  return { nextId: 0, actions: [], timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {} };
+  return { nextId: 0, timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {} };
 }
 
 /** A Live for an instance read from the store. */
-export function liveFromStore(stored: { meta: InstanceMeta; history: HistoryEvent[]; inbox: InboxMessage[] }): Live {
-  const state = { ...emptyState(), ...(stored.meta.engine as Partial<EngineState>) };
-  return { meta: stored.meta, history: stored.history, inbox: stored.inbox, state, running: false, timers: new Map() };
+export function liveFromStore(stored: StoredInstance): Live {
+  const { actions: _old, ...state } = { ...emptyState(), ...(stored.meta.engine as Partial<EngineState> & { actions?: string[] }) };
+  return { meta: stored.meta, history: stored.history, inbox: stored.inbox, state, actions: stored.actions, running: false, timers: new Map() };
 }
 
 export function isTerminal(s: RuntimeStatus): boolean {

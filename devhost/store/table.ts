@@ -8,7 +8,8 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
 //   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
 //                              (for server-side filters) and t0,t1,... (tombstones, see `commit`)
-//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...)
+//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...), and
+//                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
 //   I:<message id>             one inbox message (JSON in d0,d1,...)
 // Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
 
@@ -161,6 +162,7 @@ export class TableStore implements Store {
     const hPrefix = historyPrefix(meta.executionId);
     const hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
     const history = hRows.flatMap((r) => JSON.parse(readChunks(r, 'd')) as HistoryEvent[]);
+    const actions = hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
     const inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX));
     const present = inboxRows.map((r) => r.rowKey!.slice(INBOX.length));
     const inbox = inboxRows
@@ -177,7 +179,7 @@ export class TableStore implements Store {
         tombstones: present.filter((p) => tomb.has(p)),
       });
     }
-    return { meta, history, inbox };
+    return { meta, history, actions, inbox };
   }
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
@@ -244,7 +246,7 @@ export class TableStore implements Store {
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
     const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
-    const hs = historyEntities(id, exec, nextSeq, commit.append);
+    const hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
     const adds = (commit.enqueue ?? []).map((m) => inboxEntity(id, m));
@@ -453,8 +455,9 @@ function metaEntity(meta: InstanceMeta, tombstones: string[]): Entity {
   return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
 }
 
-function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[]): Entity {
-  return { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
+function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[] = []): Entity {
+  const row: Entity = { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
+  return actions.length > 0 ? { ...row, ...chunks('a', JSON.stringify(actions)) } : row;
 }
 
 /**
@@ -462,21 +465,21 @@ function historyEntity(id: string, executionId: string, seq: number, events: His
  * activity result and the output that repeats it). Rows are filled in order, so loading them in seq
  * order gives the events back in order.
  */
-function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[]): Entity[] {
+function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[]): Entity[] {
   const rows: Entity[] = [];
   let group: HistoryEvent[] = [];
-  let chars = 0;
+  let chars = JSON.stringify(actions).length;
   for (const ev of events) {
     const n = JSON.stringify(ev).length;
     if (group.length > 0 && chars + n > ROW_CHARS) {
-      rows.push(historyEntity(id, executionId, seq + rows.length, group));
+      rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
       group = [];
       chars = 0;
     }
     group.push(ev);
     chars += n + 1;
   }
-  if (group.length > 0) rows.push(historyEntity(id, executionId, seq + rows.length, group));
+  if (group.length > 0 || (rows.length === 0 && actions.length > 0)) rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
   return rows;
 }
 

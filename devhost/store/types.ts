@@ -56,6 +56,8 @@ export interface InboxMessage {
 export interface StoredInstance {
   meta: InstanceMeta;
   history: HistoryEvent[];
+  /** Signatures of the actions the current execution recorded, in order (the engine's determinism check). */
+  actions: string[];
   inbox: InboxMessage[];
 }
 
@@ -68,6 +70,8 @@ export interface Commit {
   meta: InstanceMeta;
   /** Events to append to the history of `meta.executionId`. */
   append: HistoryEvent[];
+  /** Action signatures to append beside them (stored with the history, so the meta does not grow per round). */
+  actions?: string[];
   /** Inbox messages consumed by this episode. */
   consumed: string[];
   /** When set, the history of this older execution is dropped (continue-as-new). */
