@@ -49,6 +49,8 @@ export class Registry {
     log: [],
   };
   programmingModel: unknown;
+  /** Calls the app made into `@azure/functions-core` while loading (registrations, hooks, logs). */
+  calls = 0;
   private locked = false;
 
   /** Called by `@azure/functions` for every `app.*` registration. */
