@@ -7,6 +7,7 @@ import { Engine } from './durable/engine';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
+import { RouteTable } from './http/route-table';
 import { HostServer } from './http/server';
 import { MemoryStore } from './store/memory';
 import { Store, TERMINAL_STATUSES } from './store/types';
@@ -76,6 +77,8 @@ export class Host {
         opts.onLog?.(entry);
       };
       const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
+      // Routes are checked before the store opens, so an app the host refuses leaves nothing open.
+      const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
@@ -103,6 +106,7 @@ export class Host {
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
       const server = new HostServer({
         app,
+        routes,
         invoker,
         api,
         log,

@@ -1,6 +1,6 @@
-// Apps the host refuses at start-up, each with a message naming the file or the pattern: package.json "main"
-// problems. The apps are written to temporary folders (their node_modules a link to this repo's), so every case
-// is one small app.
+// Apps the host refuses at start-up, each with a message naming the file, the function, the route or the setting:
+// package.json "main" problems, and routes the Functions host cannot use. The apps are written to temporary folders
+// (their node_modules a link to this repo's), so every case is one small app.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,12 @@ function tmpApp(pkg: Record<string, unknown> | string, files: Record<string, str
   return dir;
 }
 
+/** An app whose index.js registers GET functions with these routes ({ name: route }). */
+function appWithRoutes(routes: Record<string, string>): string {
+  const lines = Object.entries(routes).map(([name, route]) => `app.http(${JSON.stringify(name)}, { route: ${JSON.stringify(route)}, methods: ['GET'], handler: async () => ({ body: 'ok' }) });`);
+  return tmpApp({ main: 'index.js' }, { 'index.js': `const { app } = require('@azure/functions');\n${lines.join('\n')}\n` });
+}
+
 const start = (appDir: string) => startTestHost({ appDir });
 
 afterAll(() => {
@@ -43,5 +49,28 @@ describe('package.json "main"', () => {
   it('a file that fails to load is named', async () => {
     const dir = tmpApp({ main: 'lib/*.js' }, { 'lib/bad.js': 'throw new Error("boom at load")' });
     await expect(start(dir)).rejects.toThrow('Worker was unable to load entry point "lib/bad.js": boom at load');
+  });
+});
+
+describe('routes the Functions host cannot use', () => {
+  it('an unknown constraint names the function, the route and the constraint', async () => {
+    await expect(start(appWithRoutes({ item: 'items/{id:number}' }))).rejects.toThrow(
+      "HTTP function 'item' has the route 'items/{id:number}', which the Functions host cannot use: the constraint 'number' on 'id': 'number' is not a constraint the Functions host knows",
+    );
+  });
+
+  it('bad constraint arguments and regexes JavaScript cannot run the .NET way are refused, not ignored', async () => {
+    await expect(start(appWithRoutes({ item: 'items/{id:length(5,1)}' }))).rejects.toThrow('minLength (5) must be less than or equal to maxLength (1)');
+    await expect(start(appWithRoutes({ item: 'items/{id:regex((?i)abc)}' }))).rejects.toThrow("the pattern '(?i)abc' cannot be used: it uses inline options");
+  });
+
+  it('template errors carry ASP.NET Core\'s reason; segments mixing literals and parameters are refused', async () => {
+    await expect(start(appWithRoutes({ item: 'items/{id' }))).rejects.toThrow("Check that each '{' character has a matching '}' character");
+    await expect(start(appWithRoutes({ file: 'files/{name}.{ext}' }))).rejects.toThrow("'{name}.{ext}', which mixes literals and parameters");
+  });
+
+  it('two functions on one route with a method in common, and routes in the host\'s own space', async () => {
+    await expect(start(appWithRoutes({ one: 'same/{x}', two: 'Same/{x}/' }))).rejects.toThrow("HTTP function 'two' has the route 'Same/{x}/', which the Functions host cannot use: The route specified conflicts with the route defined by function 'one'.");
+    await expect(start(appWithRoutes({ panel: 'admin/panel' }))).rejects.toThrow('conflicts with one or more built in routes');
   });
 });

@@ -1,10 +1,19 @@
 // An app laid out as Microsoft's Functions TypeScript docs lay it out ("main": "dist/src/{index.js,functions/*.js}",
-// HTTP streams on in index.ts), driven over HTTP.
+// HTTP streams on in index.ts), driven over HTTP: loading, route constraints, defaults, catch-all, the host's route
+// order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { startFixture } from './support';
 
 const APP = 'docs-layout-app';
+
+/** GET a path; the function that answered and the params it saw, or the status. */
+async function get(host: TestHost, path: string): Promise<{ status: number; fn?: string; params?: Record<string, string> }> {
+  const res = await host.fetch(path);
+  if (res.status !== 200) return { status: res.status };
+  const body = (await res.json()) as { fn: string; params: Record<string, string> };
+  return { status: 200, ...body };
+}
 
 describe('an app in the docs layout', () => {
   let host: TestHost;
@@ -18,6 +27,7 @@ describe('an app in the docs layout', () => {
 
   it('loads every file the brace-set "main" names: functions from each are served', async () => {
     expect(await (await host.fetch('/api/ping')).text()).toBe('pong');
+    expect((await get(host, '/api/c/int/5')).fn).toBe('intMin');
     const id = await host.client().startNew('greetAll');
     expect((await host.waitFor(id)).output).toEqual(['Hi Ann!', 'Hi Bo!']);
   });
@@ -25,5 +35,49 @@ describe('an app in the docs layout', () => {
   it('warns about a matched file that registers nothing, and only about that one', () => {
     const warnings = host.logs.filter((l) => l.level === 'warning').map((l) => l.message);
     expect(warnings.filter((m) => m.includes('registered no function'))).toEqual([expect.stringContaining('"dist/src/functions/notes.js"')]);
+  });
+
+  it('honours chained constraints and regex constraints instead of never matching them', async () => {
+    expect(await get(host, '/api/c/int/7')).toEqual({ status: 200, fn: 'intMin', params: { id: '7' } });
+    expect((await get(host, '/api/c/int/0')).status).toBe(404);
+    expect((await get(host, '/api/c/int/seven')).status).toBe(404);
+    expect(await get(host, '/api/c/letter/B')).toMatchObject({ fn: 'letter', params: { x: 'B' } });
+    expect((await get(host, '/api/c/letter/ab')).status).toBe(404);
+    expect((await get(host, '/api/c/contains/abc')).fn).toBe('containsB'); // unanchored, as ASP.NET Core runs it
+    expect((await get(host, '/api/c/digits/123')).fn).toBe('threeDigits');
+    expect((await get(host, '/api/c/digits/1234')).status).toBe(404);
+    expect((await get(host, '/api/c/long/-5')).fn).toBe('longRange');
+    expect((await get(host, '/api/c/long/6')).status).toBe(404);
+  });
+
+  it('no longer ignores length, datetime and the other typed constraints', async () => {
+    expect((await get(host, '/api/c/code/abc')).fn).toBe('code');
+    expect((await get(host, '/api/c/code/abcd')).status).toBe(404);
+    expect((await get(host, '/api/c/span/a')).status).toBe(404);
+    expect((await get(host, '/api/c/alpha/Word')).fn).toBe('word');
+    expect((await get(host, '/api/c/alpha/w0rd')).status).toBe(404);
+    expect((await get(host, '/api/c/when/2024-02-29T10:00:00Z')).fn).toBe('when');
+    expect((await get(host, '/api/c/when/2023-02-29')).status).toBe(404);
+    expect((await get(host, '/api/c/price/1,000.50')).fn).toBe('price');
+    expect((await get(host, '/api/c/ratio/1.5e3')).fn).toBe('ratio');
+    expect((await get(host, '/api/c/flag/True')).fn).toBe('flag');
+    expect((await get(host, '/api/c/flag/yes')).status).toBe(404);
+    expect((await get(host, '/api/c/guid/6f9619ff-8b86-d011-b42d-00cf4fc964ff')).fn).toBe('ident');
+    expect((await get(host, '/api/c/guid/6f9619ff')).status).toBe(404);
+  });
+
+  it('fills default values and catch-all parameters', async () => {
+    expect(await get(host, '/api/greet')).toMatchObject({ fn: 'greet', params: { name: 'world' } });
+    expect(await get(host, '/api/greet/ann')).toMatchObject({ params: { name: 'ann' } });
+    expect(await get(host, '/api/files/a/b/c.txt')).toMatchObject({ fn: 'files', params: { rest: 'a/b/c.txt' } });
+    expect(await get(host, '/api/files')).toMatchObject({ fn: 'files', params: {} });
+    expect((await get(host, '/api/asset/css/site.css')).fn).toBe('asset');
+    expect((await get(host, '/api/asset/css')).status).toBe(404);
+    expect(await get(host, '/api/page')).toMatchObject({ fn: 'page', params: {} });
+    expect((await get(host, '/api/page/app.js')).status).toBe(404);
+  });
+
+  it('tries routes in function-name order, as the host does: the first match wins, not the most specific', async () => {
+    expect(await get(host, '/api/shop/special')).toMatchObject({ fn: 'shopItem', params: { item: 'special' } });
   });
 });
