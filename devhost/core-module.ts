@@ -62,8 +62,13 @@ const coreApi = {
     return new Disposable(() => t.registry.unregisterHook(name as never, callback));
   },
   log(level: LogLevel, category: string, message: string): void {
-    // A file whose only call is app.setup() (index.ts in Microsoft's layout) logs through here: it did something.
-    if (current) current.registry.calls++;
+    if (current) {
+      // A file whose only call is app.setup() (index.ts in Microsoft's layout) logs through here: it did something.
+      current.registry.calls++;
+      // @azure/functions keeps `enableHttpStream` private and says it only through this log line (src/setup.ts);
+      // the worker learns it from getCapabilities(), which would start the library's HTTP proxy.
+      if (message === 'HTTP streaming enabled.') current.registry.httpStream = true;
+    }
     current?.log(level, category, message);
   },
 };

@@ -49,8 +49,10 @@ export class Registry {
     log: [],
   };
   programmingModel: unknown;
-  /** Calls the app made into `@azure/functions-core` while loading (registrations, hooks, logs). */
+  /** Calls the app made into `@azure/functions-core` while loading (registrations, hooks, setup logs). */
   calls = 0;
+  /** The app called `app.setup({ enableHttpStream: true })`: its HTTP requests are built the streaming way. */
+  httpStream = false;
   private locked = false;
 
   /** Called by `@azure/functions` for every `app.*` registration. */

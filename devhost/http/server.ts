@@ -8,6 +8,7 @@ import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
 import { RegisteredFunction } from '../registry';
 import { ApiResponse, DurableApi, WEBHOOK_BASE } from '../durable/api';
+import { requestParams } from './request-params';
 import { RouteTable } from './route-table';
 
 export interface ServerOptions {
@@ -118,7 +119,8 @@ export class HostServer {
       const found = this.o.routes.match(method, parts);
       if (found && 'route' in found) {
         const body = await readBody(req, this.o.maxBodyBytes);
-        return await this.invokeHttp(found.route.fn, method, url, headers, found.params, body, res);
+        const params = requestParams(found.params, url.searchParams, this.o.app.registry.httpStream);
+        return await this.invokeHttp(found.route.fn, method, url, headers, params, body, res);
       }
       if (found) {
         const allow = found.allowed.join(', ');

@@ -1,6 +1,6 @@
 // An app laid out as Microsoft's Functions TypeScript docs lay it out ("main": "dist/src/{index.js,functions/*.js}",
 // HTTP streams on in index.ts), driven over HTTP: loading, route constraints, defaults, catch-all, the host's route
-// order.
+// order, and query values in request.params.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { startFixture } from './support';
@@ -79,5 +79,23 @@ describe('an app in the docs layout', () => {
 
   it('tries routes in function-name order, as the host does: the first match wins, not the most specific', async () => {
     expect(await get(host, '/api/shop/special')).toMatchObject({ fn: 'shopItem', params: { item: 'special' } });
+  });
+
+  it('with HTTP streams on, request.params has the query values too (not code; a route value wins)', async () => {
+    expect(await get(host, '/api/status?instanceId=abc123&code=secret')).toMatchObject({ params: { instanceId: 'abc123' } });
+    expect((await get(host, '/api/status?code=secret')).params).toEqual({});
+    expect((await get(host, '/api/lookup/7?id=1&x=1&x=2')).params).toEqual({ id: '7', x: '1,2' });
+  });
+});
+
+describe('request.params without HTTP streams', () => {
+  it('holds the route values only, as the host fills it (query values stay in request.query)', async () => {
+    const host = await startFixture('durable-basics', 'memory');
+    try {
+      const res = await host.fetch('/api/params/7?instanceId=abc&id=1');
+      expect(await res.json()).toEqual({ id: '7' });
+    } finally {
+      await host.dispose();
+    }
   });
 });
