@@ -2,6 +2,7 @@
 // the clock. Used by the CLI (`devhost`), `npm start` and the test kit.
 import { Clock, parseDuration, RealClock, Scheduler, VirtualClock } from './clock';
 import { loadApp, LoadedApp } from './app-loader';
+import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
 import { toStatusJson, StatusJson } from './durable/status';
@@ -77,7 +78,8 @@ export class Host {
         opts.onLog?.(entry);
       };
       const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
-      // Routes are checked before the store opens, so an app the host refuses leaves nothing open.
+      // Settings and routes are checked before the store opens, so an app the host refuses leaves nothing open.
+      applyDisabledSettings(app.registry, process.env, (level, message) => log({ level, message }));
       const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';

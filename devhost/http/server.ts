@@ -80,11 +80,13 @@ export class HostServer {
 
   /** Lines describing every function, the way Core Tools prints them at start. */
   describe(origin: string): string[] {
+    const registry = this.o.app.registry;
     const routes = new Map(this.o.routes.routes.map((r) => [r.fn, r]));
     const lines: string[] = [];
-    for (const fn of this.o.app.registry.functions.values()) {
+    for (const fn of registry.functions.values()) {
       const route = routes.get(fn);
-      lines.push(route ? `${fn.name}: [${route.methods.join(',')}] ${origin}/${this.o.routePrefix ? this.o.routePrefix + '/' : ''}${route.template}` : `${fn.name}: ${fn.trigger.type}`);
+      const line = route ? `${fn.name}: [${route.methods.join(',')}] ${origin}/${this.o.routePrefix ? this.o.routePrefix + '/' : ''}${route.template}` : `${fn.name}: ${fn.trigger.type}`;
+      lines.push(registry.isDisabled(fn.name) ? `${line} (disabled)` : line);
     }
     return lines;
   }
@@ -118,9 +120,14 @@ export class HostServer {
       const method = (req.method ?? 'GET').toUpperCase();
       const found = this.o.routes.match(method, parts);
       if (found && 'route' in found) {
+        const fn = found.route.fn;
+        // FunctionInvocationMiddleware: a disabled function keeps its route and answers 404.
+        if (this.o.app.registry.isDisabled(fn.name)) {
+          throw new HostError('NotFound', `Function '${fn.name}' is disabled (app setting AzureWebJobs.${fn.name}.Disabled), so ${method} ${url.pathname} answers 404 as on Azure. Remove the setting or set it to false to call it.`);
+        }
         const body = await readBody(req, this.o.maxBodyBytes);
         const params = requestParams(found.params, url.searchParams, this.o.app.registry.httpStream);
-        return await this.invokeHttp(found.route.fn, method, url, headers, params, body, res);
+        return await this.invokeHttp(fn, method, url, headers, params, body, res);
       }
       if (found) {
         const allow = found.allowed.join(', ');

@@ -1,9 +1,9 @@
 // An app laid out as Microsoft's Functions TypeScript docs lay it out ("main": "dist/src/{index.js,functions/*.js}",
 // HTTP streams on in index.ts), driven over HTTP: loading, route constraints, defaults, catch-all, the host's route
-// order, and query values in request.params.
+// order, query values in request.params, and functions disabled by app settings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHost } from '../../devhost';
-import { startFixture } from './support';
+import { startTestHost, type TestHost } from '../../devhost';
+import { MGMT, expectHostError, fixture, startFixture } from './support';
 
 const APP = 'docs-layout-app';
 
@@ -97,5 +97,59 @@ describe('request.params without HTTP streams', () => {
     } finally {
       await host.dispose();
     }
+  });
+});
+
+describe('functions disabled by app settings', () => {
+  it('a disabled HTTP function keeps its route and answers 404, naming the setting', async () => {
+    const host = await startFixture(APP, 'memory', { env: { 'AzureWebJobs.ping.Disabled': 'true' } });
+    try {
+      expect((await expectHostError(await host.fetch('/api/ping'), 404, ["Function 'ping' is disabled (app setting AzureWebJobs.ping.Disabled)"])).code).toBe('NotFound');
+      expect(host.logs.some((l) => l.message === "Function 'ping' is disabled")).toBe(true);
+      expect(host.host.describe()).toContain(`ping: [GET] ${host.host.displayUrl}/api/ping (disabled)`);
+      expect((await get(host, '/api/c/int/5')).fn).toBe('intMin');
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it("an orchestration calling a disabled activity fails with the extension's message (Linux setting form, value 1)", async () => {
+    const host = await startFixture(APP, 'memory', { env: { AzureWebJobs_sayHi_Disabled: '1' } });
+    try {
+      const res = await host.fetch('/api/start/greetAll', { method: 'POST' });
+      expect(res.status).toBe(202);
+      const done = await host.waitFor(((await res.json()) as { id: string }).id);
+      expect(done.runtimeStatus).toBe('Failed');
+      expect(String(done.output)).toContain("The function 'sayHi' doesn't exist, is disabled, or is not an activity function.");
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('a disabled orchestrator cannot be started; setting names are case-insensitive', async () => {
+    const host = await startFixture(APP, 'memory', { env: { 'AZUREWEBJOBS.GREETALL.DISABLED': 'TRUE' } });
+    try {
+      const err = await expectHostError(await host.fetch(`${MGMT}/orchestrators/greetAll`, { method: 'POST' }), 400, ["The function 'greetAll' doesn't exist, is disabled, or is not an orchestrator function."]);
+      expect(err.code).toBe('UnknownFunction');
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('false, 0 and a setting naming no function change nothing; the last one is a warning', async () => {
+    const host = await startFixture(APP, 'memory', { env: { 'AzureWebJobs.ping.Disabled': 'false', 'AzureWebJobs.intMin.Disabled': '0', 'AzureWebJobs.pong.Disabled': 'true' } });
+    try {
+      expect((await host.fetch('/api/ping')).status).toBe(200);
+      expect((await get(host, '/api/c/int/5')).fn).toBe('intMin');
+      expect(host.logs.some((l) => l.level === 'warning' && l.message.includes("'AzureWebJobs.pong.Disabled' names no function"))).toBe(true);
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  it('a value the host would quietly read as "enabled" stops the start, naming the setting and the value', async () => {
+    await expect(startTestHost({ appDir: fixture(APP), env: { 'AzureWebJobs.ping.Disabled': 'yes' } })).rejects.toThrow(
+      "App setting 'AzureWebJobs.ping.Disabled' is 'yes': the Functions host disables a function only for 'true' or '1'",
+    );
   });
 });
