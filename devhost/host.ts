@@ -2,11 +2,13 @@
 // the clock. Used by the CLI (`devhost`), `npm start` and the test kit.
 import { Clock, parseDuration, RealClock, Scheduler, VirtualClock } from './clock';
 import { loadApp, LoadedApp } from './app-loader';
+import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
+import { RouteTable } from './http/route-table';
 import { HostServer } from './http/server';
 import { MemoryStore } from './store/memory';
 import { Store, TERMINAL_STATUSES } from './store/types';
@@ -78,6 +80,9 @@ export class Host {
         opts.onLog?.(entry);
       };
       const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
+      // Settings and routes are checked before the store opens, so an app the host refuses leaves nothing open.
+      applyDisabledSettings(app.registry, process.env, (level, message) => log({ level, message }));
+      const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
@@ -105,6 +110,7 @@ export class Host {
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
       const server = new HostServer({
         app,
+        routes,
         invoker,
         api,
         log,
