@@ -5,6 +5,7 @@ import { loadApp, LoadedApp } from './app-loader';
 import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
+import { versioningOf } from './durable/versioning';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
@@ -84,6 +85,7 @@ export class Host {
       applyDisabledSettings(app.registry, process.env, (level, message) => log({ level, message }));
       const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
+      const versioning = versioningOf(durable);
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
@@ -105,6 +107,7 @@ export class Host {
         maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
         onInvocation: opts.onInvocation,
         clientBinding: () => clientBinding(origin, taskHub),
+        versioning,
       });
       const api = new DurableApi(engine, taskHub);
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');

@@ -23,6 +23,9 @@ export interface ApiResponse {
 const RUNTIME_STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
 const ACTIVE: RuntimeStatus[] = ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'];
 
+/** Longest orchestration version accepted at start. */
+const MAX_VERSION = 256;
+
 /**
  * The management URLs of an instance, as the extension builds them.
  * @example managementUrls('http://localhost:7071', 'MyHub', 'abc').statusQueryGetUri
@@ -171,7 +174,10 @@ export class DurableApi {
   private async start(req: ApiRequest, name: string, instanceId: string | undefined, origin: string): Promise<ApiResponse> {
     if (instanceId !== undefined) validateInstanceId(instanceId);
     const input = parseJsonBody(req, 'orchestration input');
-    const id = await this.engine.start(name, instanceId, input);
+    // The client's startNew({ version }) sends ?version= (durable-functions DurableClient.startNew).
+    const version = req.url.searchParams.get('version') ?? undefined;
+    if (version !== undefined && version.length > MAX_VERSION) throw new HostError('InvalidArgument', `The version is ${version.length} characters long; the limit is ${MAX_VERSION}.`);
+    const id = await this.engine.start(name, instanceId, input, undefined, version);
     const timeout = req.url.searchParams.get('timeout');
     if (timeout) {
       const done = await this.waitForCompletion(id, Number(timeout) * 1000);
@@ -264,7 +270,7 @@ export class DurableApi {
     const meta = await this.engine.getMeta(id);
     if (!meta) throw new HostError('NotFound', `No instance with ID '${id}' found.`);
     const newId = boolParam(req.url, 'restartWithNewInstanceId', true) ? undefined : id;
-    const started = await this.engine.start(meta.name, newId, meta.input);
+    const started = await this.engine.start(meta.name, newId, meta.input, undefined, meta.version);
     const urls = managementUrls(origin, this.hub, started);
     delete urls.rewindPostUri;
     return { status: 202, headers: { Location: urls.statusQueryGetUri, 'Retry-After': '10' }, body: urls };

@@ -15,7 +15,8 @@ import { applyActions, EpisodeOutcome, followUp, runOrchestrator } from './episo
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
 import { DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
-import { TimerLimits } from './timers';
+import { PlanOptions } from './timers';
+import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
 import { WorkTracker } from './tracker';
 
 export { validateInstanceId } from './ids';
@@ -36,6 +37,8 @@ export interface EngineOptions {
   clientBinding?: () => unknown;
   /** Called with a one-line summary of every invocation. */
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
+  /** host.json versioning (defaultVersion, versionMatchStrategy, versionFailureStrategy); default off. */
+  versioning?: Versioning;
 }
 
 const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
@@ -76,10 +79,12 @@ export class Engine {
   private readonly activities: ActivityRunner;
   private msgSeq = 0;
   closed = false;
-  readonly limits: TimerLimits;
+  readonly limits: PlanOptions;
+  readonly versioning: Versioning;
 
   constructor(private readonly o: EngineOptions) {
-    this.limits = { maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY, longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY };
+    this.versioning = o.versioning ?? { match: 'CurrentOrOlder', failure: 'Reject' };
+    this.limits = { maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY, longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY, defaultVersion: this.versioning.defaultVersion };
     this.activities = new ActivityRunner(this, { registry: o.registry, invoker: o.invoker, clock: o.clock, maxConcurrent: o.maxConcurrentActivities ?? 100, clientBinding: o.clientBinding });
   }
 
@@ -93,8 +98,11 @@ export class Engine {
 
   // ---------------------------------------------------------------- public operations
 
-  /** Start an orchestration. Returns the instance id. */
-  async start(name: string, instanceId: string | undefined, inputJson: string | null, parent?: InstanceMeta['parent']): Promise<string> {
+  /**
+   * Start an orchestration. Returns the instance id. `version` is the one asked for at start (the client's
+   * `?version=`, a sub-orchestration's version); without one the instance gets host.json defaultVersion, or "".
+   */
+  async start(name: string, instanceId: string | undefined, inputJson: string | null, parent?: InstanceMeta['parent'], version?: string): Promise<string> {
     const fn = this.o.registry.get(name, 'orchestration');
     if (!fn) throw new HostError('UnknownFunction', `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
@@ -117,6 +125,7 @@ export class Engine {
       createdTime: now,
       lastUpdatedTime: now,
       parent: parent ?? null,
+      version: version || (this.versioning.defaultVersion ?? ''),
       engine: emptyState(),
     };
     const first = this.message(this.executionStarted(meta, now), executionId);
@@ -266,7 +275,7 @@ export class Engine {
         ? { OrchestrationInstance: { InstanceId: meta.parent.instanceId, ExecutionId: meta.parent.executionId }, TaskScheduleId: meta.parent.taskId }
         : null,
       Name: meta.name,
-      Version: '',
+      Version: meta.version ?? '',
       Input: meta.input,
       Tags: null,
       Correlation: null,
@@ -350,6 +359,7 @@ export class Engine {
     const control = live.inbox.find((m) => CONTROL_EVENTS.has(m.event.EventType));
     if (control) return [control];
     if (live.meta.status === 'Suspended') return undefined;
+    if (live.rejectedUntil !== undefined && this.o.clock.now() < live.rejectedUntil) return undefined;
     const start = live.inbox.find((m) => m.event.EventType === EventType.ExecutionStarted);
     const batch = start ? [start, ...live.inbox.filter((m) => m !== start)] : [...live.inbox];
     return batch.slice(0, MAX_BATCH);
@@ -381,6 +391,10 @@ export class Engine {
     if (taken.length === 0 || (live.history.length === 0 && taken[0].event.EventType !== EventType.ExecutionStarted)) {
       return this.commit(live, { meta: { ...meta }, append: [], consumed: batch, st: live.state, effects: [] });
     }
+
+    if (!mayRun(this.versioning, meta.version ?? '')) return this.versionMismatch(live, plan, batch, taken);
+    live.rejections = 0;
+    live.rejectedUntil = undefined;
 
     const fn = this.o.registry.get(meta.name, 'orchestration');
     let newEvents = [event(EventType.OrchestratorStarted, ts), ...taken.map((m) => m.event)];
@@ -442,6 +456,36 @@ export class Engine {
     }
     tail.push(event(EventType.OrchestratorCompleted, ts));
     await this.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], actions: plan.actions, consumed, st: plan.st, effects: plan.effects });
+  }
+
+  /**
+   * This worker may not run the instance's version. Reject (the default): leave the messages where they are and
+   * try again after 2, 4, 8 ... s (at most 10 min), as the Azure Storage provider abandons a work item; a worker
+   * with a newer defaultVersion (the next deployment) runs them. Fail: the instance fails without running user
+   * code, with DTFx's VersionMismatch failure, which a parent sees as the sub-orchestration's error.
+   */
+  private async versionMismatch(live: Live, plan: Plan, batch: InboxMessage[], taken: InboxMessage[]): Promise<void> {
+    const { meta } = live;
+    const ts = iso(plan.now);
+    const worker = `worker version '${this.versioning.defaultVersion}', ${this.versioning.match}`;
+    if (this.versioning.failure === 'Reject') {
+      live.rejections = (live.rejections ?? 0) + 1;
+      const wait = Math.min(MAX_REJECT_WAIT_MS, 1000 * 2 ** live.rejections);
+      live.rejectedUntil = plan.now + wait;
+      this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}); its messages wait, next try in ${wait / 1000} s.` });
+      this.o.scheduler.at(live.rejectedUntil, () => this.kick(live));
+      return;
+    }
+    this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}): failing it (versionFailureStrategy Fail).` });
+    const next: InstanceMeta = { ...meta, lastUpdatedTime: ts, status: 'Failed', output: toJsonText(`${VERSION_MISMATCH.ErrorType}: ${VERSION_MISMATCH.ErrorMessage}`), failureDetails: VERSION_MISMATCH };
+    this.finish(live, plan.st, plan.effects);
+    const append = [
+      event(EventType.OrchestratorStarted, ts),
+      ...taken.map((m) => m.event),
+      event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: null, FailureDetails: VERSION_MISMATCH }),
+      event(EventType.OrchestratorCompleted, ts),
+    ];
+    await this.commit(live, { meta: next, append, consumed: batch, st: plan.st, effects: plan.effects });
   }
 
   /** Runs the orchestrator over the history plus `newEvents`; `reported` false for a probe that is not the episode of record. */

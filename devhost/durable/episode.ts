@@ -9,7 +9,7 @@ import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, de
 import { event, EventType, iso } from './history';
 import { afterAttempt, newRetry, nextAttempt } from './retry';
 import { Live, Plan } from './state';
-import { cancelTimerAt, planNextChunk, planTimer, TimerLimits, timeSpan } from './timers';
+import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, TimerLimits, timeSpan } from './timers';
 import { validateInstanceId } from './ids';
 
 /** The orchestrator's answer (durable-functions' OrchestratorState). */
@@ -136,7 +136,7 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
  * Diff the cumulative action list against what was recorded: check determinism, apply timer cancellations,
  * plan new actions. Returns the continue-as-new input when asked for.
  */
-export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: TimerLimits): string | undefined {
+export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: PlanOptions): string | undefined {
   const actions: Action[] = state.actions?.[0] ?? [];
   const recorded = plan.live.actions;
   for (let i = 0; i < Math.min(actions.length, recorded.length); i++) {
@@ -174,7 +174,7 @@ function applyCancellations(plan: Plan, a: Action, path: string): void {
 }
 
 /** Plans one new action (recursing into WhenAll/WhenAny); returns the continue-as-new input for ContinueAsNew. */
-function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): string | undefined {
+function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): string | undefined {
   const { st, live } = plan;
   const ts = iso(plan.now);
   const t = actionTypeOf(a);
@@ -197,9 +197,11 @@ function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): str
       const input = toJsonText(a.input);
       if (a.instanceId !== undefined && a.instanceId !== null) validateInstanceId(a.instanceId);
       const childId = a.instanceId ?? `${live.meta.executionId}:${id}`;
-      plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: name, Version: '', InstanceId: childId, Input: input }, id));
-      const retry = t === ActionType.CallSubOrchestratorWithRetry ? newRetry(plan, id, 'sub', name, input, a) : undefined;
-      st.children[id] = { instanceId: childId, name, input, retry };
+      // The action's version (callSubOrchestrator's 4th argument), else host.json defaultVersion (extension PR #3213).
+      const version = typeof a.version === 'string' && a.version !== '' ? a.version : (limits.defaultVersion ?? '');
+      plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: name, Version: version, InstanceId: childId, Input: input }, id));
+      const retry = t === ActionType.CallSubOrchestratorWithRetry ? newRetry(plan, id, 'sub', name, input, a, version) : undefined;
+      st.children[id] = { instanceId: childId, name, input, version, retry };
       plan.effects.push({ kind: 'child', id });
       return undefined;
     }

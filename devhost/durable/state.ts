@@ -40,6 +40,7 @@ export interface ChildState {
   instanceId: string;
   name: string;
   input: string;
+  version: string;
   retry?: string;
 }
 
@@ -48,6 +49,8 @@ export interface RetryState {
   name: string;
   input: string;
   options: RetryOptionsJson;
+  /** Sub-orchestrations: the version every attempt starts with. */
+  version?: string;
   attempt: number;
   firstAt: number;
   instanceId?: string;
@@ -68,6 +71,9 @@ export interface Live {
   timers: Map<string, TimerHandle>;
   /** Consecutive failed attempts to process the first message (store outage): drives the retry back-off. */
   failures?: number;
+  /** Versioning Reject: episodes this worker refused in a row, and until when it waits before the next try. */
+  rejections?: number;
+  rejectedUntil?: number;
 }
 
 /** Work an episode leaves to be done once its commit is stored. */

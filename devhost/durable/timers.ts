@@ -11,6 +11,12 @@ export interface TimerLimits {
   longTimerIntervalMs: number;
 }
 
+/** What planning an episode's actions needs besides the plan: timer limits and the version new children get. */
+export interface PlanOptions extends TimerLimits {
+  /** host.json defaultVersion: the version of a sub-orchestration started without one. */
+  defaultVersion?: string;
+}
+
 /**
  * TimeSpan text "d.hh:mm:ss" as the extension sends it.
  * @example timeSpan(6 * 86_400_000) // "6.00:00:00"

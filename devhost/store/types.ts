@@ -39,6 +39,10 @@ export interface InstanceMeta {
   createdTime: string;
   lastUpdatedTime: string;
   parent?: { instanceId: string; executionId: string; taskId: number } | null;
+  /** The orchestration version (ExecutionStarted.Version; "" when none). Absent in instances stored before versioning. */
+  version?: string;
+  /** Structured failure reported to a parent instead of a reason text (a version mismatch under the Fail strategy). */
+  failureDetails?: unknown;
   engine: unknown;
 }
 
