@@ -86,6 +86,10 @@ export class Host {
       const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
       const versioning = versioningOf(durable);
+      const replaySchema = process.env.DEVHOST_REPLAY_SCHEMA || 'V4';
+      if (replaySchema !== 'V3' && replaySchema !== 'V4') {
+        throw new HostError('InvalidArgument', `DEVHOST_REPLAY_SCHEMA is '${replaySchema}'; use V4 (the default: critical sections work) or V3 (as extensions before 3.13, where context.df.lock() throws).`);
+      }
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
@@ -108,6 +112,7 @@ export class Host {
         onInvocation: opts.onInvocation,
         clientBinding: () => clientBinding(origin, taskHub),
         versioning,
+        replaySchema,
       });
       const api = new DurableApi(engine, taskHub);
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');

@@ -3,7 +3,8 @@
 import { HostError, messageOf } from '../errors';
 import { InstanceQuery, RuntimeStatus, TERMINAL_STATUSES } from '../store/types';
 import { Engine, validateInstanceId } from './engine';
-import { StatusJson, toStatusJson } from './status';
+import { parseEntityId } from './entity-ids';
+import { StatusJson, statusTime, toStatusJson } from './status';
 
 export const WEBHOOK_BASE = '/runtime/webhooks/durabletask';
 
@@ -81,6 +82,22 @@ function parseJsonBody(req: ApiRequest, what: string): string | null {
   return text;
 }
 
+/**
+ * A signal's input as the extension reads it: no body is no input; a JSON content type is parsed (400 when it is
+ * not JSON) and passed on compact; any other content is the text, as a JSON string.
+ */
+function entityInput(req: ApiRequest): string | undefined {
+  if (req.body.length === 0) return undefined;
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const text = req.body.toString('utf8');
+  if (!type.includes('json')) return JSON.stringify(text);
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch (err) {
+    throw new HostError('InvalidJson', `Could not parse JSON content: ${messageOf(err)}.`);
+  }
+}
+
 function segmentsOf(url: URL): string[] {
   const rest = url.pathname.slice(WEBHOOK_BASE.length).replace(/^\/+/, '').replace(/\/+$/, '');
   if (rest === '') return [];
@@ -140,12 +157,14 @@ export class DurableApi {
       throw methodNotAllowed(m, 'GET, DELETE');
     }
     if (head === 'instances' && seg.length === 2) {
-      validateInstanceId(id);
+      // Entities are instances too: their status reads and their purge work on "@name@key" (as on Azure Storage).
+      if (!parseEntityId(id)) validateInstanceId(id);
       if (m === 'GET') return this.status(req, id);
       if (m === 'DELETE') return this.purge(id);
       throw methodNotAllowed(m, 'GET, DELETE');
     }
     if (head === 'instances' && seg.length >= 3) {
+      if (parseEntityId(id)) throw new HostError('InvalidArgument', `'${id}' is an entity: signal it with POST ${WEBHOOK_BASE}/entities/{name}/{key}?op=<operation>.`);
       validateInstanceId(id);
       if (m !== 'POST') throw methodNotAllowed(m, 'POST');
       const reason = req.url.searchParams.get('reason');
@@ -167,8 +186,42 @@ export class DurableApi {
           throw new HostError('NotFound', `Unknown instance operation '${verb}'; use raiseEvent, terminate, suspend, resume, restart.`);
       }
     }
-    if (head === 'entities') throw new HostError('NotImplemented', 'Durable entities are not supported by the devhost yet.');
+    if (head === 'entities') return this.entity(req, m, seg.slice(1));
     throw new HostError('NotFound', `No Durable API route matches ${m} ${req.url.pathname}.`);
+  }
+
+  /**
+   * entities/{name}/{key}: GET reads the state ("$" is the empty key), POST signals `?op=`, DELETE signals
+   * "delete"; GET entities[/{name}] lists them (EXT HttpApiHandler: HandleGetEntityRequestAsync and friends).
+   */
+  private async entity(req: ApiRequest, m: string, rest: string[]): Promise<ApiResponse> {
+    if (rest.length > 2) throw new HostError('NotFound', `Use ${WEBHOOK_BASE}/entities/{name}/{key}: '${rest.slice(1).join('/')}' is not one entity key.`);
+    const [name, key] = rest;
+    if (m === 'GET' && key === undefined) return this.listEntities(req, name);
+    if (!name) throw new HostError('InvalidArgument', 'Name the entity: entities/{name}/{key}.');
+    if (m === 'GET') {
+      const state = await this.engine.readEntity(name, key === '$' ? '' : key);
+      if (state === undefined) throw new HostError('NotFound', `Entity '@${name.toLowerCase()}@${key}' does not exist or has no state.`);
+      return { status: 200, body: JSON.parse(state) };
+    }
+    if (m !== 'POST' && m !== 'DELETE') throw methodNotAllowed(m, 'GET, POST, DELETE');
+    const op = m === 'DELETE' ? 'delete' : (req.url.searchParams.get('op') ?? '');
+    await this.engine.signalEntity(name, key ?? '', op, entityInput(req));
+    return { status: 202 };
+  }
+
+  private async listEntities(req: ApiRequest, name: string | undefined): Promise<ApiResponse> {
+    const fetchState = boolParam(req.url, 'fetchState', false);
+    const all = await this.engine.listEntities(name, { from: timeParam(req.url, 'lastOperationTimeFrom'), to: timeParam(req.url, 'lastOperationTimeTo'), fetchState });
+    const topText = req.url.searchParams.get('top');
+    const top = topText === null ? 100 : Number(topText);
+    if (!/^\d+$/.test(topText ?? '100') || top < 1) throw new HostError('InvalidArgument', `top is '${topText}'; use a whole number of entities per page, 1 or more.`);
+    const token = req.headers['x-ms-continuation-token'];
+    const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) : 0;
+    if (!Number.isInteger(offset) || offset < 0 || (token && Buffer.from(String(offset)).toString('base64') !== token)) throw new HostError('InvalidArgument', 'x-ms-continuation-token is not one this host issued.');
+    const headers: Record<string, string> = {};
+    if (offset + top < all.length) headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64');
+    return { status: 200, headers, body: all.slice(offset, offset + top).map((e) => ({ ...e, lastOperationTime: statusTime(e.lastOperationTime) })) };
   }
 
   private async start(req: ApiRequest, name: string, instanceId: string | undefined, origin: string): Promise<ApiResponse> {

@@ -11,7 +11,10 @@ import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreCo
 import { ActionType, actionTypeOf, toJsonText } from './actions';
 import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
-import { applyActions, EpisodeOutcome, followUp, runOrchestrator } from './episode';
+import { EntityRunner, newEntityMeta, SchedulerState, schedulerState } from './entities';
+import { badEntityKey, entityInstanceId, isEntityId, parseEntityId } from './entity-ids';
+import { applyActions, EpisodeOutcome, followUp, releaseLocks, runOrchestrator } from './episode';
+import { withoutDelivered } from './sends';
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
 import { DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
@@ -39,6 +42,15 @@ export interface EngineOptions {
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
   /** host.json versioning (defaultVersion, versionMatchStrategy, versionFailureStrategy); default off. */
   versioning?: Versioning;
+  /** Replay schema advertised to orchestrators: 'V4' (default; critical sections) or 'V3' (extensions before 3.13). */
+  replaySchema?: 'V3' | 'V4';
+}
+
+/** An entity as the HTTP API lists it (DurableEntityStatus). */
+export interface EntityStatus {
+  entityId: { name: string; key: string };
+  lastOperationTime: string;
+  state: unknown;
 }
 
 const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
@@ -77,6 +89,7 @@ export class Engine {
   private readonly volatile = new WeakSet<InboxMessage>();
   private readonly work = new WorkTracker();
   private readonly activities: ActivityRunner;
+  private readonly entities: EntityRunner;
   private msgSeq = 0;
   closed = false;
   readonly limits: PlanOptions;
@@ -84,7 +97,14 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {
     this.versioning = o.versioning ?? { match: 'CurrentOrOlder', failure: 'Reject' };
-    this.limits = { maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY, longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY, defaultVersion: this.versioning.defaultVersion };
+    this.limits = {
+      maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY,
+      longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY,
+      defaultVersion: this.versioning.defaultVersion,
+      entityExists: (name) => !!o.registry.get(name, 'entity'),
+      upperSchemaVersionNew: o.replaySchema === 'V3' ? 2 : 3,
+    };
+    this.entities = new EntityRunner(this, o.registry, o.invoker);
     this.activities = new ActivityRunner(this, { registry: o.registry, invoker: o.invoker, clock: o.clock, maxConcurrent: o.maxConcurrentActivities ?? 100, clientBinding: o.clientBinding });
   }
 
@@ -186,7 +206,7 @@ export class Engine {
   /** Delete an instance and its history. False when it did not exist. */
   async purge(instanceId: string): Promise<boolean> {
     const l = this.live.get(instanceId);
-    if (l && !isTerminal(l.meta.status)) {
+    if (l && !isTerminal(l.meta.status) && !isEntityId(instanceId)) {
       throw new HostError('Conflict', `Instance '${instanceId}' is ${l.meta.status}; terminate it before purging its history.`);
     }
     this.cancelAllTimers(l);
@@ -261,11 +281,81 @@ export class Engine {
     this.o.onInvocation?.({ functionName, reason, invocationId, ms: Date.now() - started, result });
   }
 
+  /** Stores an entity batch: its new scheduler state, the messages used, and the messages it sends (delivered after). */
+  commitEntity(live: Live, meta: InstanceMeta, consumed: InboxMessage[], st: EngineState): Promise<void> {
+    const before = new Set(live.state.outbox.map((o) => o.msgId));
+    const effects: Effect[] = st.outbox.filter((o) => !before.has(o.msgId)).map((o) => ({ kind: 'send', msgId: o.msgId }));
+    return this.commit(live, { meta, append: [], consumed, st, effects });
+  }
+
+  // ---------------------------------------------------------------- entities (the client side)
+
+  /**
+   * Signals an entity from outside (client signalEntity, HTTP POST/DELETE entities/{name}/{key}). The entity
+   * function must exist; the key may not hold '/', '\\', '?', '#' or control characters (DurableClient checks).
+   */
+  async signalEntity(name: string, key: string, op: string, inputJson: string | undefined): Promise<void> {
+    if (!this.o.registry.get(name, 'entity')) throw new HostError('InvalidArgument', `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
+    const bad = badEntityKey(key);
+    if (bad) throw new HostError('InvalidArgument', bad);
+    const request = { op, signal: true, ...(inputJson !== undefined ? { input: inputJson } : {}), id: randomUUID(), parent: null };
+    await this.deliver(entityInstanceId(name, key), event(EventType.EventRaised, iso(this.o.clock.now()), { Name: 'op', Input: JSON.stringify(request) }));
+  }
+
+  /** The state of an entity (JSON text) when it has one; undefined when it does not exist or has no state. */
+  async readEntity(name: string, key: string): Promise<string | undefined> {
+    const meta = await this.getMeta(entityInstanceId(name, key));
+    return meta ? (schedulerState(meta).state ?? undefined) : undefined;
+  }
+
+  /** Entities with state, optionally of one name, oldest operation first (the HTTP API's entity list). */
+  async listEntities(name: string | undefined, q: { from?: string; to?: string; fetchState: boolean }): Promise<EntityStatus[]> {
+    const metas = await this.o.store.list({ instanceIdPrefix: name === undefined ? '@' : `@${name.toLowerCase()}@` });
+    const out: EntityStatus[] = [];
+    for (const m of metas) {
+      const ref = parseEntityId(m.instanceId);
+      const sched: SchedulerState = schedulerState(m);
+      if (!ref || sched.state === null) continue;
+      if ((q.from && m.lastUpdatedTime < q.from) || (q.to && m.lastUpdatedTime > q.to)) continue;
+      out.push({ entityId: ref, lastOperationTime: m.lastUpdatedTime, state: q.fetchState ? JSON.parse(sched.state) : null });
+    }
+    return out.sort((a, b) => a.lastOperationTime.localeCompare(b.lastOperationTime) || a.entityId.key.localeCompare(b.entityId.key));
+  }
+
+  /** Delivers an outbox message of `live` (entity requests, replies, releases) and forgets it once it is stored. */
+  private sendOut(live: Live, msgId: string): Promise<void> {
+    const o = live.state.outbox.find((x) => x.msgId === msgId);
+    if (!o) return Promise.resolve();
+    return this.track(async () => {
+      await this.deliver(o.to, o.event, o.executionId, false, o.msgId);
+      live.state.outbox = live.state.outbox.filter((x) => x.msgId !== msgId);
+      (live.delivered ??= new Set()).add(msgId);
+    });
+  }
+
   // ---------------------------------------------------------------- internals: bookkeeping
 
-  private message(ev: HistoryEvent, executionId?: string): InboxMessage {
-    const id = `${String(Date.now()).padStart(15, '0')}-${String(this.msgSeq++ % 1e9).padStart(9, '0')}`;
-    return { id, event: ev, executionId };
+  private message(ev: HistoryEvent, executionId?: string, id?: string): InboxMessage {
+    return { id: id ?? `${String(Date.now()).padStart(15, '0')}-${String(this.msgSeq++ % 1e9).padStart(9, '0')}`, event: ev, executionId };
+  }
+
+  /** Stores a new entity instance with its first message (or, when another writer was first, enqueues the message). */
+  private async createEntity(instanceId: string, first: InboxMessage): Promise<void> {
+    const meta = newEntityMeta(instanceId, this.o.clock.now());
+    try {
+      await this.o.store.create(meta, first);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+      const live = await this.liveOf(instanceId);
+      if (!live) return;
+      await this.o.store.enqueue(instanceId, first);
+      live.inbox.push(first);
+      this.kick(live);
+      return;
+    }
+    const live: Live = { meta, history: [], inbox: [first], state: emptyState(), actions: [], running: false, timers: new Map() };
+    this.live.set(instanceId, live);
+    this.kick(live);
   }
 
   private executionStarted(meta: InstanceMeta, ts: string): HistoryEvent {
@@ -311,15 +401,20 @@ export class Engine {
    * step. A crash before that episode loses nothing: recovery re-arms the timer, re-runs the activity
    * (at least once, as on Azure) or re-reads the child's status, because the state still lists them.
    */
-  private deliver(instanceId: string, ev: HistoryEvent, executionId?: string, volatile = false): Promise<void> {
+  private deliver(instanceId: string, ev: HistoryEvent, executionId?: string, volatile = false, msgId?: string): Promise<void> {
     return this.track(async () => {
+      if (this.closed) return;
       const live = await this.liveOf(instanceId);
-      if (!live || this.closed) return;
+      if (!live) {
+        // The first message to an entity creates it (DTFx starts an "@name@key" instance on its first event).
+        if (isEntityId(instanceId)) await this.createEntity(instanceId, this.message(ev, executionId, msgId));
+        return;
+      }
       if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) {
         if (!live.running && live.inbox.length === 0) this.live.delete(instanceId); // loaded only to drop this
         return;
       }
-      const msg = this.message(ev, executionId);
+      const msg = this.message(ev, executionId, msgId);
       if (volatile) this.volatile.add(msg);
       else await this.o.store.enqueue(instanceId, msg);
       live.inbox.push(msg);
@@ -332,8 +427,9 @@ export class Engine {
     live.running = true;
     void this.track(async () => {
       try {
+        const entity = isEntityId(live.meta.instanceId);
         for (let batch = this.pickBatch(live); batch; batch = this.pickBatch(live)) {
-          await this.process(live, batch);
+          await (entity ? this.entities.process(live, batch) : this.process(live, batch));
         }
         live.failures = 0;
       } catch (err) {
@@ -356,6 +452,7 @@ export class Engine {
    */
   private pickBatch(live: Live): InboxMessage[] | undefined {
     if (this.closed || live.inbox.length === 0) return undefined;
+    if (isEntityId(live.meta.instanceId)) return this.entities.pick(live);
     const control = live.inbox.find((m) => CONTROL_EVENTS.has(m.event.EventType));
     if (control) return [control];
     if (live.meta.status === 'Suspended') return undefined;
@@ -382,7 +479,9 @@ export class Engine {
     if (!isTerminal(meta.status)) {
       for (const msg of batch) {
         const ev = msg.event;
-        const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId && ev.EventType !== EventType.EventRaised;
+        // Messages addressed to an older execution are dropped (DTFx "eat up any events for previous executions");
+        // events raised from outside carry no execution and reach the current one.
+        const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId;
         const secondStart = ev.EventType === EventType.ExecutionStarted && (live.history.length > 0 || taken.length > 0);
         if (!stale && !secondStart && followUp(plan, ev, this.limits)) taken.push(msg);
       }
@@ -445,12 +544,15 @@ export class Engine {
       next.input = continueInput;
       next.executionId = randomUUID().replace(/-/g, '');
       next.status = 'Running';
+      releaseLocks(plan, false); // the extension releases a critical section when the execution continues as new or completes
       this.finish(live, plan.st, plan.effects, false);
       const start = this.message(this.executionStarted(next, ts), next.executionId);
-      return this.commit(live, { meta: next, append: [], consumed, st: emptyState(), effects: plan.effects, dropExecution: meta.executionId, enqueue: [start] });
+      const st = { ...emptyState(), outbox: plan.st.outbox };
+      return this.commit(live, { meta: next, append: [], consumed, st, effects: plan.effects, dropExecution: meta.executionId, enqueue: [start] });
     } else if (state?.isDone) {
       next.status = 'Completed';
       next.output = toJsonText(state.output);
+      releaseLocks(plan, false);
       tail.push(event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Completed, Result: next.output }));
       this.finish(live, plan.st, plan.effects);
     }
@@ -535,6 +637,7 @@ export class Engine {
   private async commit(live: Live, c: EpisodeCommit): Promise<void> {
     let { meta: next, append, st, effects, dropExecution } = c;
     let actions = c.actions ?? [];
+    st = withoutDelivered(st, live.delivered);
     const enqueue = c.enqueue ?? [];
     const consumed = c.consumed.filter((m) => !this.volatile.has(m)).map((m) => m.id);
     const changesNothing = append.length === 0 && enqueue.length === 0 && consumed.length === 0 && next.status === live.meta.status && dropExecution === undefined && st === live.state;
@@ -562,7 +665,8 @@ export class Engine {
       }
     }
     live.meta = next;
-    live.state = st;
+    live.state = withoutDelivered(st, live.delivered);
+    if (live.delivered) for (const id of [...live.delivered]) if (!live.state.outbox.some((o) => o.msgId === id)) live.delivered.delete(id);
     live.history = dropExecution !== undefined ? [] : live.history.concat(append);
     live.actions = dropExecution !== undefined ? [] : actions.length > 0 ? live.actions.concat(actions) : live.actions;
     const done = new Set(c.consumed);
@@ -590,6 +694,9 @@ export class Engine {
         case 'notifyParent':
           void notifyParent(this, live.meta);
           break;
+        case 'send':
+          void this.sendOut(live, e.msgId);
+          break;
       }
     }
   }
@@ -616,6 +723,7 @@ export class Engine {
 
   /** After a restart: re-arm timers, re-run activities whose result is not in, re-check children. */
   private async resumeWork(live: Live): Promise<void> {
+    for (const o of live.state.outbox) void this.sendOut(live, o.msgId); // at least once: receivers skip repeats
     const inboxHas = (type: number, key: string, value: number) => live.inbox.some((m) => m.event.EventType === type && m.event[key] === value);
     const st = live.state;
     for (const [id, t] of Object.entries(st.timers)) {

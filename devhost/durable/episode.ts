@@ -1,6 +1,7 @@
 // One orchestration episode, the SDK's side of the replay protocol: the trigger payload (history in), the
 // orchestrator's answer (cumulative actions out), the determinism check against what earlier episodes recorded,
 // and the plan of what the new actions ask for. The engine commits the plan; nothing here does I/O but the call.
+import { randomUUID } from 'node:crypto';
 import { Invoker } from '../invoke';
 import { HostError, messageOf } from '../errors';
 import { RegisteredFunction } from '../registry';
@@ -9,8 +10,10 @@ import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, de
 import { event, EventType, iso } from './history';
 import { afterAttempt, newRetry, nextAttempt } from './retry';
 import { Live, Plan } from './state';
-import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, TimerLimits, timeSpan } from './timers';
+import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, timeSpan } from './timers';
 import { validateInstanceId } from './ids';
+import { entityInstanceId, parseEntityId } from './entity-ids';
+import { queueSend } from './sends';
 
 /** The orchestrator's answer (durable-functions' OrchestratorState). */
 export interface OrchestratorStateJson {
@@ -48,7 +51,7 @@ export async function runOrchestrator(
   fn: RegisteredFunction,
   live: Live,
   newEvents: HistoryEvent[],
-  limits: TimerLimits,
+  limits: PlanOptions,
   report: (reason: string, invocationId: string, started: number, result: string) => void,
 ): Promise<EpisodeOutcome> {
   // Fresh objects each episode: the SDK rewrites Timestamp fields into Dates in place.
@@ -62,7 +65,7 @@ export async function runOrchestrator(
     isReplaying: false,
     parentInstanceId: live.meta.parent?.instanceId ?? null,
     upperSchemaVersion: 1,
-    upperSchemaVersionNew: 2,
+    upperSchemaVersionNew: limits.upperSchemaVersionNew ?? 3,
     longRunningTimerIntervalDuration: timeSpan(limits.longTimerIntervalMs),
     maximumShortTimerDuration: timeSpan(limits.maximumShortTimerMs),
     defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
@@ -96,7 +99,7 @@ export async function runOrchestrator(
  * Host-side work a delivered event triggers before the orchestrator runs: retry timers and attempts, long-timer
  * chunks. Returns false when the event completes nothing that is still pending (it is then dropped).
  */
-export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boolean {
+export function followUp(plan: Plan, ev: HistoryEvent, limits: PlanOptions): boolean {
   const { st } = plan;
   switch (ev.EventType) {
     case EventType.TimerFired: {
@@ -164,6 +167,31 @@ export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: P
   return continueInput;
 }
 
+/**
+ * Sends 'release' to every entity of the plan's critical section: one id and one EventSent each when the
+ * orchestrator released it (the SDK counts them), none when the execution ends holding it (implicit release).
+ */
+export function releaseLocks(plan: Plan, recorded: boolean): void {
+  const { st, live } = plan;
+  if (!st.locks) return;
+  for (const target of st.locks.entities) {
+    const message = { parent: live.meta.instanceId, id: st.locks.id };
+    if (recorded) plan.decisions.push(event(EventType.EventSent, iso(plan.now), { InstanceId: target, Name: 'release', Input: JSON.stringify(message) }, st.nextId++));
+    queueSend(plan, target, 'release', message);
+  }
+  st.locks = undefined;
+}
+
+/** The entity a CallEntity/SignalEntity action targets; an unknown entity function fails the orchestration. */
+function entityTarget(a: Action, limits: PlanOptions): string {
+  const ref = typeof a.instanceId === 'string' ? parseEntityId(a.instanceId) : undefined;
+  if (!ref) throw new HostError('FunctionError', `${describeAction(a)} has no entity id of the form '@name@key'.`);
+  if (limits.entityExists && !limits.entityExists(ref.name)) {
+    throw new HostError('FunctionError', `The function '${ref.name}' doesn't exist, is disabled, or is not an entity function.`);
+  }
+  return entityInstanceId(ref.name, ref.key);
+}
+
 function applyCancellations(plan: Plan, a: Action, path: string): void {
   const t = actionTypeOf(a);
   if (t === ActionType.WhenAll || t === ActionType.WhenAny) {
@@ -211,6 +239,31 @@ function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): str
       planTimer(plan, a, path, limits);
       return undefined;
     case ActionType.WaitForExternalEvent:
+      return undefined;
+    case ActionType.CallEntity:
+    case ActionType.SignalEntity: {
+      const id = st.nextId++;
+      const target = entityTarget(a, limits);
+      const input = a.input === undefined || a.input === null ? undefined : JSON.stringify(a.input);
+      const request = { op: a.operation ?? '', ...(t === ActionType.SignalEntity ? { signal: true } : {}), ...(input !== undefined ? { input } : {}), id: randomUUID(), parent: live.meta.instanceId, parentExecution: live.meta.executionId };
+      plan.decisions.push(event(EventType.EventSent, ts, { InstanceId: target, Name: 'op', Input: JSON.stringify(request) }, id));
+      queueSend(plan, target, 'op', request);
+      return undefined;
+    }
+    case ActionType.LockEntities: {
+      // One request travels the sorted lock set entity by entity; the last one answers (EXT DurableOrchestrationContext.LockAsync).
+      const id = st.nextId++;
+      const set = (a.lockSet ?? []).map((e) => ({ name: String(e.name).toLowerCase(), key: String(e.key) }));
+      if (set.length === 0 || typeof a.lockRequestId !== 'string') throw new HostError('FunctionError', `${describeAction(a)} names no entity or has no lockRequestId.`);
+      const targets = set.map((e) => entityInstanceId(e.name, e.key));
+      const request = { id: a.lockRequestId, parent: live.meta.instanceId, parentExecution: live.meta.executionId, lockset: set };
+      plan.decisions.push(event(EventType.EventSent, ts, { InstanceId: targets[0], Name: 'op', Input: JSON.stringify(request) }, id));
+      queueSend(plan, targets[0], 'op', request);
+      st.locks = { id: a.lockRequestId, entities: targets };
+      return undefined;
+    }
+    case ActionType.ReleaseEntities:
+      releaseLocks(plan, true);
       return undefined;
     case ActionType.WhenAll:
     case ActionType.WhenAny: {

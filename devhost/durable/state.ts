@@ -15,6 +15,21 @@ export interface EngineState {
   activities: Record<string, ActivityState>;
   children: Record<string, ChildState>;
   retries: Record<string, RetryState>;
+  /** Messages to other instances not yet known to be delivered (see sends.ts). */
+  outbox: Outgoing[];
+  /** The critical section this orchestration holds: its lock request id and the entities locked. */
+  locks?: { id: string; entities: string[] };
+  /** Entities: keys ("op:<request id>") of the latest messages processed, to skip one delivered twice. */
+  done?: string[];
+}
+
+/** An EventRaised message to another instance, delivered with a fixed message id. */
+export interface Outgoing {
+  to: string;
+  /** Replies to an orchestration name the execution that asked (a newer one drops them). */
+  executionId?: string;
+  msgId: string;
+  event: HistoryEvent;
 }
 
 export interface TimerState {
@@ -74,6 +89,8 @@ export interface Live {
   /** Versioning Reject: episodes this worker refused in a row, and until when it waits before the next try. */
   rejections?: number;
   rejectedUntil?: number;
+  /** Ids of outbox messages delivered since the last commit (the next commit stops storing them). */
+  delivered?: Set<string>;
 }
 
 /** Work an episode leaves to be done once its commit is stored. */
@@ -82,7 +99,8 @@ export type Effect =
   | { kind: 'cancelTimer'; id: number }
   | { kind: 'activity'; id: number }
   | { kind: 'child'; id: number }
-  | { kind: 'notifyParent' };
+  | { kind: 'notifyParent' }
+  | { kind: 'send'; msgId: string };
 
 /**
  * What one episode is deciding: the state it will commit, the history events it adds and the effects to run
@@ -100,7 +118,7 @@ export interface Plan {
 
 /** The state of a new execution. */
 export function emptyState(): EngineState {
-  return { nextId: 0, timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {} };
+  return { nextId: 0, timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {}, outbox: [] };
 }
 
 /** A Live for an instance read from the store. */

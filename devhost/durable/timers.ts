@@ -15,6 +15,10 @@ export interface TimerLimits {
 export interface PlanOptions extends TimerLimits {
   /** host.json defaultVersion: the version of a sub-orchestration started without one. */
   defaultVersion?: string;
+  /** Whether an entity function of that name is registered (and enabled). */
+  entityExists?: (name: string) => boolean;
+  /** Replay schema advertised to the SDK: 2 = V3 (extensions before 3.13), 3 = V4 (critical sections). */
+  upperSchemaVersionNew?: number;
 }
 
 /**
