@@ -17,7 +17,7 @@ import { applyActions, EpisodeOutcome, followUp, releaseLocks, runOrchestrator }
 import { withoutDelivered } from './sends';
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
-import { DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
+import { cloneState, DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
 import { PlanOptions } from './timers';
 import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
 import { WorkTracker } from './tracker';
@@ -474,7 +474,7 @@ export class Engine {
     const ts = iso(now);
     const meta = live.meta;
     if (CONTROL_EVENTS.has(batch[0].event.EventType)) return this.control(live, batch[0], ts);
-    const plan: Plan = { live, st: structuredClone(live.state), now, decisions: [], effects: [], actions: [] };
+    const plan: Plan = { live, st: cloneState(live.state), now, decisions: [], effects: [], actions: [] };
     const taken: InboxMessage[] = [];
     if (!isTerminal(meta.status)) {
       for (const msg of batch) {
@@ -610,7 +610,7 @@ export class Engine {
     const meta = live.meta;
     const ev = msg.event;
     const next: InstanceMeta = { ...meta, lastUpdatedTime: ts };
-    const st = structuredClone(live.state);
+    const st = cloneState(live.state);
     const effects: Effect[] = [];
     const append: HistoryEvent[] = [];
     if (isTerminal(meta.status)) {
@@ -650,7 +650,7 @@ export class Engine {
         // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
         const ts = next.lastUpdatedTime;
         const failed: InstanceMeta = { ...live.meta, status: 'Failed', lastUpdatedTime: ts, output: toJsonText(`Orchestrator function '${live.meta.name}' failed: ${messageOf(err)}`) };
-        const fst = structuredClone(live.state);
+        const fst = cloneState(live.state);
         const fx: Effect[] = [];
         this.finish(live, fst, fx);
         failed.engine = fst;
@@ -667,7 +667,11 @@ export class Engine {
     live.meta = next;
     live.state = withoutDelivered(st, live.delivered);
     if (live.delivered) for (const id of [...live.delivered]) if (!live.state.outbox.some((o) => o.msgId === id)) live.delivered.delete(id);
-    live.history = dropExecution !== undefined ? [] : live.history.concat(append);
+    if (dropExecution !== undefined) live.history = [];
+    else if (append.length > 0) {
+      for (const e of append) e.IsPlayed = true; // stored already: from the next episode on they replay
+      live.history = live.history.concat(append);
+    }
     live.actions = dropExecution !== undefined ? [] : actions.length > 0 ? live.actions.concat(actions) : live.actions;
     const done = new Set(c.consumed);
     live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];

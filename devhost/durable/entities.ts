@@ -12,7 +12,7 @@ import { HistoryEvent, InboxMessage, InstanceMeta } from '../store/types';
 import { entityInstanceId, parseEntityId } from './entity-ids';
 import { iso } from './history';
 import { outgoing } from './sends';
-import { EngineState, emptyState, Live, Outgoing } from './state';
+import { cloneState, EngineState, emptyState, Live, Outgoing } from './state';
 
 /** Operations one invocation takes at most (the extension's maxEntityOperationBatchSize off Consumption). */
 export const MAX_ENTITY_BATCH = 5000;
@@ -98,7 +98,7 @@ export class EntityRunner {
     const now = this.host.now();
     const ref = parseEntityId(live.meta.instanceId)!;
     const sched = schedulerState(live.meta);
-    const st = structuredClone(live.state);
+    const st = cloneState(live.state);
     const done = new Set(st.done ?? []);
     const ops: { req: RequestMessage }[] = [];
     let lock: RequestMessage | undefined;

@@ -54,10 +54,11 @@ export async function runOrchestrator(
   limits: PlanOptions,
   report: (reason: string, invocationId: string, started: number, result: string) => void,
 ): Promise<EpisodeOutcome> {
-  // Fresh objects each episode: the SDK rewrites Timestamp fields into Dates in place.
-  const history: HistoryEvent[] = new Array(live.history.length + newEvents.length);
-  for (let i = 0; i < live.history.length; i++) history[i] = { ...live.history[i], IsPlayed: true };
-  for (let i = 0; i < newEvents.length; i++) history[live.history.length + i] = { ...newEvents[i], IsPlayed: false };
+  // The stored events are handed over as they are (marked IsPlayed when they were committed): the SDK turns their
+  // Timestamp strings into Dates in place, once, and later episodes find Dates. New events are copies, so what
+  // the commit stores keeps its strings.
+  const history: HistoryEvent[] = live.history.slice();
+  for (const e of newEvents) history.push({ ...e, IsPlayed: false });
   const payload = {
     history,
     input: live.meta.input === null ? null : JSON.parse(live.meta.input),

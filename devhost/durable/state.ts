@@ -121,9 +121,31 @@ export function emptyState(): EngineState {
   return { nextId: 0, timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {}, outbox: [] };
 }
 
+/**
+ * A copy an episode may change without touching the committed state: the records are copied one level deep (their
+ * entries are replaced, never changed), except retries, whose entries the retry planner updates in place.
+ * Much cheaper than structuredClone on the per-episode path.
+ */
+export function cloneState(st: EngineState): EngineState {
+  const retries: Record<string, RetryState> = {};
+  for (const [k, r] of Object.entries(st.retries)) retries[k] = { ...r, lastFailure: r.lastFailure && { ...r.lastFailure } };
+  return {
+    ...st,
+    timerPaths: { ...st.timerPaths },
+    timers: { ...st.timers },
+    activities: { ...st.activities },
+    children: { ...st.children },
+    retries,
+    outbox: [...st.outbox],
+    locks: st.locks && { id: st.locks.id, entities: [...st.locks.entities] },
+    done: st.done && [...st.done],
+  };
+}
+
 /** A Live for an instance read from the store. */
 export function liveFromStore(stored: StoredInstance): Live {
   const { actions: _old, ...state } = { ...emptyState(), ...(stored.meta.engine as Partial<EngineState> & { actions?: string[] }) };
+  for (const e of stored.history) e.IsPlayed = true;
   return { meta: stored.meta, history: stored.history, inbox: stored.inbox, state, actions: stored.actions, running: false, timers: new Map() };
 }
 
