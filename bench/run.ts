@@ -1,6 +1,6 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,game,peer]
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,game,peer,long-loop]
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -10,11 +10,12 @@ import { startAzurite } from '../devhost/azurite';
 const SCENARIOS = path.join(__dirname, 'devhost-scenarios.js');
 const GAME = path.join(__dirname, 'game-scenarios.js');
 const PEER = path.join(__dirname, 'peer-scenarios.js');
+const LONG_LOOP = path.join(__dirname, 'long-loop.js');
 
-function runChild(script: string, scenario: string, args: unknown, flags: string[] = []): Promise<Record<string, number>> {
+function runChild(script: string, scenario: string, args?: unknown, flags: string[] = [], timeoutMs = 600_000): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const argv = typeof args === 'string' ? [args] : [JSON.stringify(args)];
-    execFile(process.execPath, ['--expose-gc', ...flags, script, scenario, ...argv], { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
+    const argv = args === undefined ? [] : typeof args === 'string' ? [args] : [JSON.stringify(args)];
+    execFile(process.execPath, ['--expose-gc', ...flags, script, scenario, ...argv], { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${scenario} failed: ${stderr || err.message}`));
       const line = stdout.trim().split('\n').pop() ?? '{}';
       resolve(JSON.parse(line) as Record<string, number>);
@@ -83,9 +84,14 @@ async function main(): Promise<void> {
     rows.push(await repeat('devhost, memory store, real clock: 10,000 pending timers', runs, 'RSS < 300 MB, lateness p99 < 50 ms', () =>
       runChild(SCENARIOS, 'timers', { n: 10_000, leadMs: 1000, spreadMs: 10_000 })));
   }
-  if (want('throughput-table') || want('game')) {
+  if (want('throughput-table') || want('game') || want('long-loop')) {
     const azurite = await startAzurite();
     try {
+      if (want('long-loop')) {
+        // Minutes per run (the SDK replays the growing history every episode): once is enough.
+        rows.push(await repeat('plain loop of 10,000 rounds (activity + timer + event), table store on Azurite, virtual clock', 1, 'completes', () =>
+          runChild(LONG_LOOP, JSON.stringify({ rounds: 10_000, env: { AzureWebJobsStorage: azurite.connectionString } }), undefined, ['--max-semi-space-size=64'], 3_600_000)));
+      }
       if (want('throughput-table')) {
         rows.push(await repeat("devhost, table store on Azurite: 5-activity orchestrations started over HTTP (app's starter)", runs, '>= 50/s', () =>
           runChild(SCENARIOS, 'throughput', { storage: 'table', n: 500, concurrency: 32, via: 'app', env: { AzureWebJobsStorage: azurite.connectionString } })));
