@@ -17,6 +17,7 @@ import { validateInstanceId } from './ids';
 import { DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
 import { PlanOptions } from './timers';
 import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
+import { parkForRewind, rewind } from './rewind';
 import { WorkTracker } from './tracker';
 
 export { validateInstanceId } from './ids';
@@ -59,6 +60,8 @@ interface EpisodeCommit {
   dropExecution?: string;
   /** Continue-as-new: the new execution's ExecutionStarted. */
   enqueue?: InboxMessage[];
+  /** Rewind: `append` and `actions` are the execution's whole new history and action list. */
+  replaceHistory?: boolean;
 }
 
 /** True when the orchestrator's answer ends this execution with continue-as-new. */
@@ -194,6 +197,32 @@ export class Engine {
     return this.o.store.purge(instanceId);
   }
 
+  /**
+   * Rewind a Failed instance: its failed activities run again, its failed sub-orchestrations are rewound with it
+   * (rewind.ts). 404 unknown, 410 Completed/Terminated/Canceled, 409 not failed yet.
+   * @example await engine.rewind('order-42', 'the payment service is back');
+   */
+  rewind(instanceId: string, reason: string): Promise<void> {
+    return this.track(() =>
+      rewind(
+        {
+          now: () => this.o.clock.now(),
+          getMeta: (id) => this.getMeta(id),
+          hold: (id) => this.hold(id),
+          release: (live) => {
+            live.running = false;
+            this.kick(live);
+          },
+          commit: (live, p) =>
+            this.commit(live, { meta: p.meta, append: p.history, actions: live.actions, replaceHistory: true, consumed: [], st: p.st, effects: [], enqueue: p.trigger ? [this.message(p.trigger, p.meta.executionId)] : [] }),
+          runEffects: (live, effects) => this.runEffects(live, effects),
+        },
+        instanceId,
+        reason,
+      ),
+    );
+  }
+
   /** Load every unfinished instance from the store and resume its pending work (after a restart). */
   async recover(): Promise<number> {
     const metas = await this.o.store.list({ runtimeStatus: ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'] });
@@ -325,6 +354,18 @@ export class Engine {
       live.inbox.push(msg);
       this.kick(live);
     });
+  }
+
+  /** The loaded instance with its episode loop held off (until kick), or undefined when it does not exist. */
+  private async hold(instanceId: string): Promise<Live | undefined> {
+    for (;;) {
+      const live = await this.liveOf(instanceId);
+      if (!live || !live.running) {
+        if (live) live.running = true;
+        return live;
+      }
+      await this.work.nextChange(50);
+    }
   }
 
   private kick(live: Live): void {
@@ -497,6 +538,7 @@ export class Engine {
   /** Clear pending work of a finished execution; the parent hears about it. */
   private finish(live: Live, st: EngineState, effects: Effect[], notify = true): void {
     for (const id of Object.keys(st.timers)) effects.push({ kind: 'cancelTimer', id: Number(id) });
+    parkForRewind(st);
     st.timers = {};
     st.activities = {};
     st.children = {};
@@ -533,7 +575,7 @@ export class Engine {
    * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
    */
   private async commit(live: Live, c: EpisodeCommit): Promise<void> {
-    let { meta: next, append, st, effects, dropExecution } = c;
+    let { meta: next, append, st, effects, dropExecution, replaceHistory } = c;
     let actions = c.actions ?? [];
     const enqueue = c.enqueue ?? [];
     const consumed = c.consumed.filter((m) => !this.volatile.has(m)).map((m) => m.id);
@@ -541,7 +583,7 @@ export class Engine {
     if (!changesNothing) {
       next.engine = st;
       try {
-        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue });
+        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue, replaceHistory });
       } catch (err) {
         if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
         // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
@@ -558,13 +600,14 @@ export class Engine {
         st = fst;
         effects = fx;
         dropExecution = undefined;
+        replaceHistory = undefined;
         enqueue.length = 0;
       }
     }
     live.meta = next;
     live.state = st;
-    live.history = dropExecution !== undefined ? [] : live.history.concat(append);
-    live.actions = dropExecution !== undefined ? [] : actions.length > 0 ? live.actions.concat(actions) : live.actions;
+    live.history = dropExecution !== undefined ? [] : replaceHistory ? append : live.history.concat(append);
+    live.actions = dropExecution !== undefined ? [] : replaceHistory ? actions : actions.length > 0 ? live.actions.concat(actions) : live.actions;
     const done = new Set(c.consumed);
     live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];
     this.runEffects(live, effects);

@@ -109,8 +109,8 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
         planNextChunk(plan, t.final, t.path, limits);
       } else if (t.retry !== undefined) {
         const r = st.retries[t.retry];
-        if (t.dummy || !r) delete st.retries[t.retry];
-        else nextAttempt(plan, t.retry, r);
+        if (r && t.dummy) r.ended = Number(key); // the retry failed; kept so that a rewind can run its last attempt again
+        else if (r) nextAttempt(plan, t.retry, r);
       }
       return true;
     }

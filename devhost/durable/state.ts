@@ -15,6 +15,8 @@ export interface EngineState {
   activities: Record<string, ActivityState>;
   children: Record<string, ChildState>;
   retries: Record<string, RetryState>;
+  /** The work still pending when the execution ended, which a rewind resumes (rewind.ts). */
+  parked?: Pick<EngineState, 'timers' | 'activities' | 'children' | 'retries'>;
 }
 
 export interface TimerState {
@@ -57,6 +59,10 @@ export interface RetryState {
   timedOut?: boolean;
   /** The last attempt's failure, repeated for attempts skipped after the retry timeout. */
   lastFailure?: { reason: string; details: string };
+  /** Ids of the attempts, first to last (a rewind tells the attempts apart from failures the orchestrator saw). */
+  attempts?: number[];
+  /** The id of the zero-delay timer after the last attempt, once it fired: the retry failed (kept for a rewind). */
+  ended?: number;
 }
 
 /** An instance loaded in memory. */
