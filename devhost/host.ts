@@ -5,6 +5,7 @@ import { loadApp, LoadedApp } from './app-loader';
 import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
+import { asyncSleepMsOf } from './durable/http-call';
 import { versioningOf } from './durable/versioning';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
@@ -86,6 +87,7 @@ export class Host {
       const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
       const versioning = versioningOf(durable);
+      const httpAsyncSleepMs = asyncSleepMsOf(durable);
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
@@ -108,6 +110,7 @@ export class Host {
         onInvocation: opts.onInvocation,
         clientBinding: () => clientBinding(origin, taskHub),
         versioning,
+        httpAsyncSleepMs,
       });
       const api = new DurableApi(engine, taskHub);
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');

@@ -40,6 +40,8 @@ export interface EngineOptions {
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
   /** host.json versioning (defaultVersion, versionMatchStrategy, versionFailureStrategy); default off. */
   versioning?: Versioning;
+  /** callHttp: host.json httpSettings.defaultAsyncRequestSleepTimeMilliseconds (default 30000). */
+  httpAsyncSleepMs?: number;
 }
 
 const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
@@ -88,6 +90,7 @@ export class Engine {
   constructor(private readonly o: EngineOptions) {
     this.versioning = o.versioning ?? { match: 'CurrentOrOlder', failure: 'Reject' };
     this.limits = { maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY, longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY, defaultVersion: this.versioning.defaultVersion };
+    this.limits.httpAsyncSleepMs = o.httpAsyncSleepMs;
     this.activities = new ActivityRunner(this, { registry: o.registry, invoker: o.invoker, clock: o.clock, maxConcurrent: o.maxConcurrentActivities ?? 100, clientBinding: o.clientBinding });
   }
 

@@ -8,9 +8,10 @@ import { HistoryEvent } from '../store/types';
 import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, describeAction, toJsonText } from './actions';
 import { event, EventType, iso } from './history';
 import { afterAttempt, newRetry, nextAttempt } from './retry';
-import { Live, Plan } from './state';
+import { ActivityState, Live, Plan } from './state';
 import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, TimerLimits, timeSpan } from './timers';
 import { validateInstanceId } from './ids';
+import { afterHttpResponse, pollAgain, scheduleHttp } from './http-call';
 
 /** The orchestrator's answer (durable-functions' OrchestratorState). */
 export interface OrchestratorStateJson {
@@ -65,7 +66,7 @@ export async function runOrchestrator(
     upperSchemaVersionNew: 2,
     longRunningTimerIntervalDuration: timeSpan(limits.longTimerIntervalMs),
     maximumShortTimerDuration: timeSpan(limits.maximumShortTimerMs),
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    defaultHttpAsyncRequestSleepTimeMillseconds: limits.httpAsyncSleepMs ?? 30000,
   };
   const reason = EVENT_REASON[history[history.length - 1].EventType] ?? 'NewEvent';
   const started = Date.now();
@@ -111,6 +112,8 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
         const r = st.retries[t.retry];
         if (r && t.dummy) r.ended = Number(key); // the retry failed; kept so that a rewind can run its last attempt again
         else if (r) nextAttempt(plan, t.retry, r);
+      } else if (t.httpPoll !== undefined) {
+        pollAgain(plan, t.httpPoll);
       }
       return true;
     }
@@ -125,6 +128,7 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
       if (!done) return false;
       delete pending[key];
       if (done.retry !== undefined) afterAttempt(plan, done.retry, ev);
+      if (isActivity) afterHttpResponse(plan, done as ActivityState, ev, limits);
       return true;
     }
     default:
@@ -212,6 +216,9 @@ function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): str
       return undefined;
     case ActionType.WaitForExternalEvent:
       return undefined;
+    case ActionType.CallHttp:
+      scheduleHttp(plan, a);
+      return undefined;
     case ActionType.WhenAll:
     case ActionType.WhenAny: {
       let r: string | undefined;
@@ -221,6 +228,6 @@ function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): str
       return r;
     }
     default:
-      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities and callHttp are not supported yet); run this app with Azure Functions Core Tools.`);
+      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities are not supported yet); run this app with Azure Functions Core Tools.`);
   }
 }

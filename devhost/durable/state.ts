@@ -28,6 +28,15 @@ export interface TimerState {
   retry?: string;
   /** The zero-delay timer after a retry's last attempt. */
   dummy?: boolean;
+  /** callHttp: the wait after a 202; the poll it is followed by (http-call.ts). */
+  httpPoll?: HttpPoll;
+}
+
+/** The GET to a 202's Location, with the id the SDK reserved for it; `failure` fails it without a request. */
+export interface HttpPoll {
+  id: number;
+  input: string;
+  failure?: { reason: string; details: string };
 }
 
 export interface ActivityState {
