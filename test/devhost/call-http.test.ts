@@ -40,6 +40,10 @@ function startTarget(): Promise<{ server: http.Server; base: string; seen: Seen[
         polls.set(id, Number(job[1]));
         res.writeHead(202, { Location: `${base}/status/${id}`, ...(job[2] === 'noretry' ? {} : { 'Retry-After': job[2] === 'date' ? 'Wed, 21 Oct 2015 07:28:00 GMT' : '5' }) });
         res.end();
+      } else if (req.url === '/reset') {
+        res.writeHead(200, { 'Content-Length': '100' });
+        res.write('partial');
+        setImmediate(() => res.destroy());
       } else if (req.url?.startsWith('/status/')) {
         const id = req.url.slice('/status/'.length);
         const left = polls.get(id) ?? 0;
@@ -149,11 +153,13 @@ describe.each(STORES)('callHttp on the %s store', (storage) => {
     expect(output.after).toBe('after');
   });
 
-  it('a refused connection is a failure the orchestrator catches, naming the request', async () => {
+  it('a refused connection, or one cut mid-response, is a failure the orchestrator catches, naming the request', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/nothing`;
     const { output } = await run({ url });
     expect(output.seen.error).toContain(`callHttp GET ${url} failed: connect ECONNREFUSED`);
     expect(output.after).toBe('after');
+    const reset = await run({ url: `${target.base}/reset` });
+    expect(reset.output.seen.error).toContain(`callHttp GET ${target.base}/reset failed:`);
   });
 
   it('tokenSource (managed identity) fails with a message naming the limitation; bad requests fail with their reason', async () => {
