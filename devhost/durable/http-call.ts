@@ -38,7 +38,10 @@ function valueOf(o: Record<string, unknown> | undefined, key: string): unknown {
   return k === undefined ? undefined : o![k];
 }
 
-/** Plans a CallHttp action: the built-in activity with the request as its only argument. */
+/**
+ * Plans a CallHttp action: the built-in activity with the request as its only argument.
+ * @example scheduleHttp(plan, { actionType: 8, httpRequest: { method: 'GET', uri: 'http://localhost:8080/' } });
+ */
 export function scheduleHttp(plan: Plan, a: Action): void {
   const id = plan.st.nextId++;
   const input = JSON.stringify([(a as Action & { httpRequest?: unknown }).httpRequest ?? null]);
@@ -51,6 +54,7 @@ export function scheduleHttp(plan: Plan, a: Action): void {
  * After an HTTP call completed: a 202 with Location, polling on, waits and then polls. A Retry-After that is not
  * a whole number of seconds (the extension's int.Parse), a wait longer than one timer, or a Location that is not
  * one absolute URL fail the poll at once, with a message saying why.
+ * @example afterHttpResponse(plan, st.activities[id], taskCompletedEvent, engine.limits);
  */
 export function afterHttpResponse(plan: Plan, a: ActivityState, ev: HistoryEvent, limits: TimerLimits): void {
   if (a.name !== HTTP_ACTIVITY || ev.EventType !== EventType.TaskCompleted) return;
@@ -87,7 +91,10 @@ export function afterHttpResponse(plan: Plan, a: ActivityState, ev: HistoryEvent
   plan.effects.push({ kind: 'timer', id: timerId, fireAt });
 }
 
-/** The poll timer fired (or the poll fails at once): GET Location, under the id reserved for it. */
+/**
+ * The poll timer fired (or the poll fails at once): GET Location, under the id reserved for it.
+ * @example if (timer.httpPoll) pollAgain(plan, timer.httpPoll);
+ */
 export function pollAgain(plan: Plan, p: HttpPoll): void {
   plan.decisions.push(event(EventType.TaskScheduled, iso(plan.now), { Name: HTTP_ACTIVITY, Version: '', Input: p.input }, p.id));
   plan.st.activities[p.id] = { name: HTTP_ACTIVITY, input: p.input, skipped: p.failure };

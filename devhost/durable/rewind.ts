@@ -65,7 +65,10 @@ export async function rewind(host: RewindHost, instanceId: string, reason: strin
   }
 }
 
-/** Keeps the work still pending when an execution ends, for a rewind (called where the engine clears it). */
+/**
+ * Keeps the work still pending when an execution ends, for a rewind (called where the engine clears it).
+ * @example parkForRewind(st); st.timers = {}; st.activities = {};
+ */
 export function parkForRewind(st: EngineState): void {
   const { timers, activities, children, retries } = st;
   const pending = Object.keys(timers).length + Object.keys(activities).length + Object.keys(children).length + Object.keys(retries).length;
