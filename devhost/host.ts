@@ -5,6 +5,7 @@ import { loadApp, LoadedApp } from './app-loader';
 import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
+import { asyncSleepMsOf } from './durable/http-call';
 import { versioningOf } from './durable/versioning';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
@@ -90,6 +91,7 @@ export class Host {
       if (replaySchema !== 'V3' && replaySchema !== 'V4') {
         throw new HostError('InvalidArgument', `DEVHOST_REPLAY_SCHEMA is '${replaySchema}'; use V4 (the default: critical sections work) or V3 (as extensions before 3.13, where context.df.lock() throws).`);
       }
+      const httpAsyncSleepMs = asyncSleepMsOf(durable);
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
@@ -113,6 +115,7 @@ export class Host {
         clientBinding: () => clientBinding(origin, taskHub),
         versioning,
         replaySchema,
+        httpAsyncSleepMs,
       });
       const api = new DurableApi(engine, taskHub);
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');

@@ -181,9 +181,10 @@ export class DurableApi {
         case 'restart':
           return this.restart(req, id, origin);
         case 'rewind':
-          throw new HostError('NotImplemented', 'Rewind is not supported by the devhost; start a new instance instead.');
+          if (seg.length !== 3) throw new HostError('NotFound', 'Use POST .../instances/{instanceId}/rewind?reason={text}.');
+          return this.control(id, () => this.engine.rewind(id, reason ?? ''));
         default:
-          throw new HostError('NotFound', `Unknown instance operation '${verb}'; use raiseEvent, terminate, suspend, resume, restart.`);
+          throw new HostError('NotFound', `Unknown instance operation '${verb}'; use raiseEvent, terminate, suspend, resume, restart, rewind.`);
       }
     }
     if (head === 'entities') return this.entity(req, m, seg.slice(1));

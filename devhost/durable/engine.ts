@@ -20,6 +20,7 @@ import { validateInstanceId } from './ids';
 import { cloneState, DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
 import { PlanOptions } from './timers';
 import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
+import { parkForRewind, rewind } from './rewind';
 import { WorkTracker } from './tracker';
 
 export { validateInstanceId } from './ids';
@@ -44,6 +45,8 @@ export interface EngineOptions {
   versioning?: Versioning;
   /** Replay schema advertised to orchestrators: 'V4' (default; critical sections) or 'V3' (extensions before 3.13). */
   replaySchema?: 'V3' | 'V4';
+  /** callHttp: host.json httpSettings.defaultAsyncRequestSleepTimeMilliseconds (default 30000). */
+  httpAsyncSleepMs?: number;
 }
 
 /** An entity as the HTTP API lists it (DurableEntityStatus). */
@@ -71,6 +74,8 @@ interface EpisodeCommit {
   dropExecution?: string;
   /** Continue-as-new: the new execution's ExecutionStarted. */
   enqueue?: InboxMessage[];
+  /** Rewind: `append` and `actions` are the execution's whole new history and action list. */
+  replaceHistory?: boolean;
 }
 
 /** True when the orchestrator's answer ends this execution with continue-as-new. */
@@ -103,6 +108,7 @@ export class Engine {
       defaultVersion: this.versioning.defaultVersion,
       entityExists: (name) => !!o.registry.get(name, 'entity'),
       upperSchemaVersionNew: o.replaySchema === 'V3' ? 2 : 3,
+      httpAsyncSleepMs: o.httpAsyncSleepMs,
     };
     this.entities = new EntityRunner(this, o.registry, o.invoker);
     this.activities = new ActivityRunner(this, { registry: o.registry, invoker: o.invoker, clock: o.clock, maxConcurrent: o.maxConcurrentActivities ?? 100, clientBinding: o.clientBinding });
@@ -212,6 +218,32 @@ export class Engine {
     this.cancelAllTimers(l);
     this.live.delete(instanceId);
     return this.o.store.purge(instanceId);
+  }
+
+  /**
+   * Rewind a Failed instance: its failed activities run again, its failed sub-orchestrations are rewound with it
+   * (rewind.ts). 404 unknown, 410 Completed/Terminated/Canceled, 409 not failed yet.
+   * @example await engine.rewind('order-42', 'the payment service is back');
+   */
+  rewind(instanceId: string, reason: string): Promise<void> {
+    return this.track(() =>
+      rewind(
+        {
+          now: () => this.o.clock.now(),
+          getMeta: (id) => this.getMeta(id),
+          hold: (id) => this.hold(id),
+          release: (live) => {
+            live.running = false;
+            this.kick(live);
+          },
+          commit: (live, p) =>
+            this.commit(live, { meta: p.meta, append: p.history, actions: live.actions, replaceHistory: true, consumed: [], st: p.st, effects: [], enqueue: p.trigger ? [this.message(p.trigger, p.meta.executionId)] : [] }),
+          runEffects: (live, effects) => this.runEffects(live, effects),
+        },
+        instanceId,
+        reason,
+      ),
+    );
   }
 
   /** Load every unfinished instance from the store and resume its pending work (after a restart). */
@@ -422,6 +454,18 @@ export class Engine {
     });
   }
 
+  /** The loaded instance with its episode loop held off (until kick), or undefined when it does not exist. */
+  private async hold(instanceId: string): Promise<Live | undefined> {
+    for (;;) {
+      const live = await this.liveOf(instanceId);
+      if (!live || !live.running) {
+        if (live) live.running = true;
+        return live;
+      }
+      await this.work.nextChange(50);
+    }
+  }
+
   private kick(live: Live): void {
     if (live.running || this.closed) return;
     live.running = true;
@@ -599,6 +643,7 @@ export class Engine {
   /** Clear pending work of a finished execution; the parent hears about it. */
   private finish(live: Live, st: EngineState, effects: Effect[], notify = true): void {
     for (const id of Object.keys(st.timers)) effects.push({ kind: 'cancelTimer', id: Number(id) });
+    parkForRewind(st);
     st.timers = {};
     st.activities = {};
     st.children = {};
@@ -635,7 +680,7 @@ export class Engine {
    * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
    */
   private async commit(live: Live, c: EpisodeCommit): Promise<void> {
-    let { meta: next, append, st, effects, dropExecution } = c;
+    let { meta: next, append, st, effects, dropExecution, replaceHistory } = c;
     let actions = c.actions ?? [];
     st = withoutDelivered(st, live.delivered);
     const enqueue = c.enqueue ?? [];
@@ -644,7 +689,7 @@ export class Engine {
     if (!changesNothing) {
       next.engine = st;
       try {
-        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue });
+        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue, replaceHistory });
       } catch (err) {
         if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
         // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
@@ -661,6 +706,7 @@ export class Engine {
         st = fst;
         effects = fx;
         dropExecution = undefined;
+        replaceHistory = undefined;
         enqueue.length = 0;
       }
     }
@@ -668,11 +714,11 @@ export class Engine {
     live.state = withoutDelivered(st, live.delivered);
     if (live.delivered) for (const id of [...live.delivered]) if (!live.state.outbox.some((o) => o.msgId === id)) live.delivered.delete(id);
     if (dropExecution !== undefined) live.history = [];
-    else if (append.length > 0) {
+    else if (replaceHistory || append.length > 0) {
       for (const e of append) e.IsPlayed = true; // stored already: from the next episode on they replay
-      live.history = live.history.concat(append);
+      live.history = replaceHistory ? append : live.history.concat(append);
     }
-    live.actions = dropExecution !== undefined ? [] : actions.length > 0 ? live.actions.concat(actions) : live.actions;
+    live.actions = dropExecution !== undefined ? [] : replaceHistory ? actions : actions.length > 0 ? live.actions.concat(actions) : live.actions;
     const done = new Set(c.consumed);
     live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];
     this.runEffects(live, effects);

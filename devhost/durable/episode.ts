@@ -9,11 +9,12 @@ import { HistoryEvent } from '../store/types';
 import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, describeAction, toJsonText } from './actions';
 import { event, EventType, iso } from './history';
 import { afterAttempt, newRetry, nextAttempt } from './retry';
-import { Live, Plan } from './state';
+import { ActivityState, Live, Plan } from './state';
 import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, timeSpan } from './timers';
 import { validateInstanceId } from './ids';
 import { entityInstanceId, parseEntityId } from './entity-ids';
 import { queueSend } from './sends';
+import { afterHttpResponse, pollAgain, scheduleHttp } from './http-call';
 
 /** The orchestrator's answer (durable-functions' OrchestratorState). */
 export interface OrchestratorStateJson {
@@ -69,7 +70,7 @@ export async function runOrchestrator(
     upperSchemaVersionNew: limits.upperSchemaVersionNew ?? 3,
     longRunningTimerIntervalDuration: timeSpan(limits.longTimerIntervalMs),
     maximumShortTimerDuration: timeSpan(limits.maximumShortTimerMs),
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    defaultHttpAsyncRequestSleepTimeMillseconds: limits.httpAsyncSleepMs ?? 30000,
   };
   const reason = EVENT_REASON[history[history.length - 1].EventType] ?? 'NewEvent';
   const started = Date.now();
@@ -113,8 +114,10 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: PlanOptions): boo
         planNextChunk(plan, t.final, t.path, limits);
       } else if (t.retry !== undefined) {
         const r = st.retries[t.retry];
-        if (t.dummy || !r) delete st.retries[t.retry];
-        else nextAttempt(plan, t.retry, r);
+        if (r && t.dummy) r.ended = Number(key); // the retry failed; kept so that a rewind can run its last attempt again
+        else if (r) nextAttempt(plan, t.retry, r);
+      } else if (t.httpPoll !== undefined) {
+        pollAgain(plan, t.httpPoll);
       }
       return true;
     }
@@ -129,6 +132,7 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: PlanOptions): boo
       if (!done) return false;
       delete pending[key];
       if (done.retry !== undefined) afterAttempt(plan, done.retry, ev);
+      if (isActivity) afterHttpResponse(plan, done as ActivityState, ev, limits);
       return true;
     }
     default:
@@ -266,6 +270,9 @@ function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): str
     case ActionType.ReleaseEntities:
       releaseLocks(plan, true);
       return undefined;
+    case ActionType.CallHttp:
+      scheduleHttp(plan, a);
+      return undefined;
     case ActionType.WhenAll:
     case ActionType.WhenAny: {
       let r: string | undefined;
@@ -275,6 +282,6 @@ function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): str
       return r;
     }
     default:
-      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities and callHttp are not supported yet); run this app with Azure Functions Core Tools.`);
+      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities are not supported yet); run this app with Azure Functions Core Tools.`);
   }
 }

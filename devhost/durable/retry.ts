@@ -13,7 +13,7 @@ export function newRetry(plan: Plan, id: number, kind: RetryState['kind'], name:
     throw new HostError('FunctionError', `${describeAction(a)} has invalid retry options ${JSON.stringify(o)}: firstRetryIntervalInMilliseconds must be > 0 and maxNumberOfAttempts >= 1.`);
   }
   const key = String(id);
-  plan.st.retries[key] = { kind, name, input, options: o, version, attempt: 1, firstAt: plan.now, instanceId: a.instanceId };
+  plan.st.retries[key] = { kind, name, input, options: o, version, attempt: 1, firstAt: plan.now, instanceId: a.instanceId, attempts: [id] };
   return key;
 }
 
@@ -48,6 +48,7 @@ export function nextAttempt(plan: Plan, key: string, r: RetryState): void {
   const id = st.nextId++;
   const ts = iso(plan.now);
   r.attempt++;
+  r.attempts = [...(r.attempts ?? [Number(key)]), id];
   if (r.kind === 'activity') {
     plan.decisions.push(event(EventType.TaskScheduled, ts, { Name: r.name, Version: '', Input: r.input }, id));
     st.activities[id] = { name: r.name, input: r.input, retry: key, skipped: r.timedOut ? (r.lastFailure ?? { reason: 'retry timeout expired', details: '' }) : undefined };

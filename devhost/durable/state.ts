@@ -21,6 +21,8 @@ export interface EngineState {
   locks?: { id: string; entities: string[] };
   /** Entities: keys ("op:<request id>") of the latest messages processed, to skip one delivered twice. */
   done?: string[];
+  /** The work still pending when the execution ended, which a rewind resumes (rewind.ts). */
+  parked?: Pick<EngineState, 'timers' | 'activities' | 'children' | 'retries'>;
 }
 
 /** An EventRaised message to another instance, delivered with a fixed message id. */
@@ -41,6 +43,15 @@ export interface TimerState {
   retry?: string;
   /** The zero-delay timer after a retry's last attempt. */
   dummy?: boolean;
+  /** callHttp: the wait after a 202; the poll it is followed by (http-call.ts). */
+  httpPoll?: HttpPoll;
+}
+
+/** The GET to a 202's Location, with the id the SDK reserved for it; `failure` fails it without a request. */
+export interface HttpPoll {
+  id: number;
+  input: string;
+  failure?: { reason: string; details: string };
 }
 
 export interface ActivityState {
@@ -72,6 +83,10 @@ export interface RetryState {
   timedOut?: boolean;
   /** The last attempt's failure, repeated for attempts skipped after the retry timeout. */
   lastFailure?: { reason: string; details: string };
+  /** Ids of the attempts, first to last (a rewind tells the attempts apart from failures the orchestrator saw). */
+  attempts?: number[];
+  /** The id of the zero-delay timer after the last attempt, once it fired: the retry failed (kept for a rewind). */
+  ended?: number;
 }
 
 /** An instance loaded in memory. */

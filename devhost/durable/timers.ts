@@ -9,6 +9,8 @@ import { DAY, Plan } from './state';
 export interface TimerLimits {
   maximumShortTimerMs: number;
   longTimerIntervalMs: number;
+  /** callHttp: the wait after a 202 without Retry-After (host.json httpSettings; default 30 s). */
+  httpAsyncSleepMs?: number;
 }
 
 /** What planning an episode's actions needs besides the plan: timer limits and the version new children get. */

@@ -82,6 +82,8 @@ export interface Commit {
   dropExecution?: string;
   /** Messages added to the inbox in the same write (continue-as-new: the new execution's ExecutionStarted). */
   enqueue?: InboxMessage[];
+  /** Rewind: `append` and `actions` replace the stored history and action list of `meta.executionId` instead of extending them. */
+  replaceHistory?: boolean;
 }
 
 export interface InstanceQuery {
