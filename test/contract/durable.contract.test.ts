@@ -4,6 +4,7 @@
 // the row; no check is loosened to make the two agree.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { appHttpScenarios } from './app-http.scenarios';
+import { durableScenarios } from './durable.scenarios';
 import { managementScenarios } from './management.scenarios';
 import { contractTargets, funcBaseUrl, FUNC_NOT_SET, type Target } from './target';
 
@@ -24,6 +25,7 @@ describe.each(contractTargets().map((spec) => [spec.name, spec] as const))('pari
   const timeout = spec.kind === 'func' ? 180_000 : 60_000;
   describe('app loading and HTTP triggers', { timeout }, () => appHttpScenarios(target, spec.kind));
   describe('management API', { timeout }, () => managementScenarios(target, spec.kind));
+  describe('timers, episodes, versioning', { timeout }, () => durableScenarios(target, spec.kind));
 });
 
 if (!funcBaseUrl()) {
