@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { appHttpScenarios } from './app-http.scenarios';
 import { durableScenarios } from './durable.scenarios';
+import { entityScenarios } from './entities.scenarios';
 import { managementScenarios } from './management.scenarios';
 import { contractTargets, funcBaseUrl, FUNC_NOT_SET, type Target } from './target';
 
@@ -26,6 +27,7 @@ describe.each(contractTargets().map((spec) => [spec.name, spec] as const))('pari
   describe('app loading and HTTP triggers', { timeout }, () => appHttpScenarios(target, spec.kind));
   describe('management API', { timeout }, () => managementScenarios(target, spec.kind));
   describe('timers, episodes, versioning', { timeout }, () => durableScenarios(target, spec.kind));
+  describe('entities', { timeout }, () => entityScenarios(target, spec.kind));
 });
 
 if (!funcBaseUrl()) {
