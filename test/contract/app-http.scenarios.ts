@@ -3,7 +3,7 @@
 // catch-all, route order, request.params with HTTP streams on).
 import { expect, it } from 'vitest';
 import { peek } from './calls';
-import type { Target, TargetKind } from './target';
+import type { Target, TargetInfo } from './target';
 
 /** GET a path; the function that answered and the params it saw, or only the status. */
 async function get(t: Target, path: string): Promise<{ status: number; fn?: string; params?: Record<string, string> }> {
@@ -55,9 +55,10 @@ const ROUTES: Array<[string, string | 404, Record<string, string>?]> = [
 
 /**
  * The app-loading and HTTP-trigger scenarios, for the target `t()` returns.
- * @example describe('HTTP', () => appHttpScenarios(() => target, 'devhost'));
+ * @example describe('HTTP', () => appHttpScenarios(() => target, spec));
  */
-export function appHttpScenarios(t: () => Target, kind: TargetKind): void {
+export function appHttpScenarios(t: () => Target, on: TargetInfo): void {
+  const { kind } = on;
   it('loads every file the brace-set "main" names: index.js (HTTP streams on) and each functions/*.js', async () => {
     const ping = await t().fetch('/api/ping');
     expect(await ping.text()).toBe('pong');

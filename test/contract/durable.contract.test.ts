@@ -24,10 +24,10 @@ describe.each(contractTargets().map((spec) => [spec.name, spec] as const))('pari
 
   // A real host takes seconds per step (queue polling); devhost milliseconds.
   const timeout = spec.kind === 'func' ? 180_000 : 60_000;
-  describe('app loading and HTTP triggers', { timeout }, () => appHttpScenarios(target, spec.kind));
-  describe('management API', { timeout }, () => managementScenarios(target, spec.kind));
-  describe('timers, episodes, versioning', { timeout }, () => durableScenarios(target, spec.kind));
-  describe('entities', { timeout }, () => entityScenarios(target, spec.kind));
+  describe('app loading and HTTP triggers', { timeout }, () => appHttpScenarios(target, spec));
+  describe('management API', { timeout }, () => managementScenarios(target, spec));
+  describe('timers, episodes, versioning', { timeout }, () => durableScenarios(target, spec));
+  describe('entities', { timeout }, () => entityScenarios(target, spec));
 });
 
 if (!funcBaseUrl()) {

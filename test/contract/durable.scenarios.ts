@@ -4,13 +4,14 @@
 // outputs of several MB are being built in devhost: their scenarios are placeholders until then.
 import { expect, it } from 'vitest';
 import { MGMT, raise, readStatus, startViaApp, uid, waitForEnd, waitForStart, waitForStatus } from './calls';
-import type { Target, TargetKind } from './target';
+import type { Target, TargetInfo } from './target';
 
 /**
  * The timer, episode and versioning scenarios, for the target `t()` returns.
- * @example describe('durable behaviour', () => durableScenarios(() => target, 'devhost'));
+ * @example describe('durable behaviour', () => durableScenarios(() => target, spec));
  */
-export function durableScenarios(t: () => Target, kind: TargetKind): void {
+export function durableScenarios(t: () => Target, on: TargetInfo): void {
+  const { kind } = on;
   it('a 2 s durable timer: the orchestration wakes at least 2 s (orchestration time) after it started', async () => {
     const { id } = await startViaApp(t(), 'sleeper', { input: 2 });
     const done = await waitForEnd(t(), id);

@@ -3,7 +3,7 @@
 // instance under GET instances/@name@key.
 import { expect, it } from 'vitest';
 import { expectErrorBody, MGMT, peek, poll, postJson, readStatus, startViaApp, uid, waitForEnd } from './calls';
-import type { Target, TargetKind } from './target';
+import type { Target, TargetInfo } from './target';
 
 /** Entity listing times: devhost writes the status format; the extension serialises a DateTime with Newtonsoft (fraction of a second). */
 const DEVHOST_ENTITY_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -38,9 +38,10 @@ function stateGone(t: Target, name: string, key: string): Promise<true> {
 
 /**
  * The entity scenarios, for the target `t()` returns.
- * @example describe('entities', () => entityScenarios(() => target, 'devhost'));
+ * @example describe('entities', () => entityScenarios(() => target, spec));
  */
-export function entityScenarios(t: () => Target, kind: TargetKind): void {
+export function entityScenarios(t: () => Target, on: TargetInfo): void {
+  const { kind } = on;
   it('a function-based counter takes signals over HTTP (POST ?op=, JSON input): 202 each, then GET gives the bare state', async () => {
     const key = uid('count');
     for (const n of [1, 2, 3, 4, 5]) await signal(t(), 'counter', key, 'add', n);
@@ -72,9 +73,15 @@ export function entityScenarios(t: () => Target, kind: TargetKind): void {
     expect(body).toMatchObject({ name: `@counter@${key}`, instanceId: `@counter@${key}`, runtimeStatus: 'Running', customStatus: { entityExists: true } });
   });
 
-  it('an orchestration signals a counter and then calls it: the call sees every earlier signal from that sender', async () => {
-    const { id } = await startViaApp(t(), 'countTo', { id: uid('countTo'), input: { key: uid('o'), n: 4 } });
-    expect(await waitForEnd(t(), id)).toMatchObject({ runtimeStatus: 'Completed', output: 10 });
+  // devhost bug (it.fails on the table store only): the messages one episode sends are delivered concurrently
+  // (engine.ts, a `send` effect per message, each its own async store write) and their ids are `${now}-${randomUUID()}`
+  // (durable/sends.ts), so with the table store's latency they reach a new entity out of order, and the call can
+  // overtake the signals sent before it. The extension keeps the messages of one sender in order (MessageSorter;
+  // /work/notes/entities-research.md section 8). The memory store happens to keep the order.
+  // The race needs the table store's latency, so five orchestrations run at once: one of them loses the order.
+  (on.name === 'devhost-table' ? it.fails : it)('orchestrations that signal an entity 20 times, then call it: the messages arrive in the order sent, the call after every signal', async () => {
+    const started = await Promise.all([1, 2, 3, 4, 5].map(() => startViaApp(t(), 'writeJournal', { id: uid('journal'), input: { key: uid('j'), n: 20 } })));
+    for (const { id } of started) expect(await waitForEnd(t(), id)).toMatchObject({ runtimeStatus: 'Completed', output: Array.from({ length: 20 }, (_, i) => i + 1) });
   });
 
   it('a class-based account: a transfer inside a critical section over two accounts; an overdraft is the caller\'s error, with no change', async () => {

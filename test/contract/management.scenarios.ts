@@ -20,7 +20,7 @@ import {
   waitForStart,
   waitForStatus,
 } from './calls';
-import type { Target, TargetKind } from './target';
+import type { Target, TargetInfo } from './target';
 
 const HELLO = ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'];
 /** The management URLs of the extension's HttpManagementPayload (what the client binding carries). */
@@ -79,9 +79,10 @@ function control(t: Target, id: string, op: string, reason = 'contract'): Promis
 
 /**
  * The management-API scenarios, for the target `t()` returns.
- * @example describe('management API', () => managementScenarios(() => target, 'devhost'));
+ * @example describe('management API', () => managementScenarios(() => target, spec));
  */
-export function managementScenarios(t: () => Target, kind: TargetKind): void {
+export function managementScenarios(t: () => Target, on: TargetInfo): void {
+  const { kind } = on;
   it("the app's starter answers the SDK's check-status response: 202, Location, Retry-After 10, every management URL", async () => {
     const { id, res, body } = await startViaApp(t(), 'hello');
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);

@@ -21,10 +21,15 @@ export interface Target {
   readonly pollMs: number;
 }
 
-/** A target that is not running yet: the suite opens it before its scenarios and closes it after. */
-export interface TargetSpec {
+/** What a scenario knows of its target before it runs (to name the answer each kind gives, or a known bug). */
+export interface TargetInfo {
+  /** 'devhost-memory', 'devhost-table' or 'func'. */
   readonly name: string;
   readonly kind: TargetKind;
+}
+
+/** A target that is not running yet: the suite opens it before its scenarios and closes it after. */
+export interface TargetSpec extends TargetInfo {
   open(): Promise<{ target: Target; close(): Promise<void> }>;
 }
 
