@@ -28,7 +28,7 @@ import { HOST_NODE_FLAGS, percentile, waitListening } from './devhost-scenarios'
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/devhost/cli.js');
-const SECRET = 'bench-secret-0123456789abcdef';
+const SECRET = 'bench-secret-0123456789abcdef0123456789';
 /** Longest a single round (answer -> next question) may take before the run fails as "lost message". */
 const ROUND_TIMEOUT_MS = 20_000;
 

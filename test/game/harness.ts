@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { startTestHost, type TestHost } from '../../devhost';
 
 export const APP_DIR = path.resolve(__dirname, '../..');
-export const SECRET = 'test-secret-0123456789abcdef';
+export const SECRET = 'test-secret-0123456789abcdef0123456789';
 
 /** Starts the app with dev commands on, a private table prefix and the given extra settings. */
 export async function startGame(env: Record<string, string> = {}, opts: { storage?: 'memory' | 'table' } = {}): Promise<TestHost> {
