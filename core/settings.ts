@@ -92,6 +92,17 @@ export const settings = {
   tokenTtlSeconds: (): number => intSetting('GAME_TOKEN_TTL_SECONDS', 86_400, 60, 31_536_000),
   /** `GAME_MESSAGE_RETENTION_SECONDS`: how long outbox messages are kept (default 1 day). */
   messageRetentionSeconds: (): number => intSetting('GAME_MESSAGE_RETENTION_SECONDS', 86_400, 60, 31_536_000),
+  /**
+   * `GAME_PASSWORD_COST`: scrypt's N is 2^cost (default 17, OWASP's minimum: about 128 MiB and half a second per
+   * hash). Tests lower it to stay fast; on Azure anything below 17 is refused, so a test value cannot ship.
+   */
+  passwordCost(): number {
+    const cost = intSetting('GAME_PASSWORD_COST', 17, 10, 20);
+    if (cost < 17 && onAzure()) {
+      throw new GameError('missing_setting', `GAME_PASSWORD_COST=${cost} is below 17 (scrypt N=2^17, OWASP's minimum); lower values are for tests only. Remove the setting on Azure.`);
+    }
+    return cost;
+  },
   /** `GAME_DEV_COMMANDS`: "1" registers the extra commands the end-to-end tests and benchmarks drive. */
   devCommands: (): boolean => process.env.GAME_DEV_COMMANDS === '1',
 };

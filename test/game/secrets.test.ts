@@ -37,7 +37,7 @@ describe('start-up refuses a secret that could leak', () => {
 
   it.each([
     ['locally', {}],
-    ['on Azure', { WEBSITE_INSTANCE_ID: 'instance-1' }],
+    ['on Azure', { WEBSITE_INSTANCE_ID: 'instance-1', GAME_PASSWORD_COST: '17' }],
   ])('%s: the example file value, the value it shipped before, and a secret under 32 bytes stop the app, naming the setting', async (_where, azure) => {
     await expect(startGame({ ...azure, GAME_TOKEN_SECRET: EXAMPLE.Values.GAME_TOKEN_SECRET })).rejects.toThrow(/GAME_TOKEN_SECRET is the placeholder "<random-secret>" from local\.settings\.example\.json/);
     await expect(startGame({ ...azure, GAME_TOKEN_SECRET: OLD_EXAMPLE_SECRET })).rejects.toThrow(/GAME_TOKEN_SECRET is the value .* anyone can read it there/);
@@ -47,7 +47,7 @@ describe('start-up refuses a secret that could leak', () => {
   });
 
   it('on Azure the refusal says how to set a random secret there', async () => {
-    await expect(startGame({ WEBSITE_INSTANCE_ID: 'instance-1', GAME_TOKEN_SECRET: '<random-secret>' })).rejects.toThrow(/az functionapp config appsettings set --settings GAME_TOKEN_SECRET=/);
+    await expect(startGame({ WEBSITE_INSTANCE_ID: 'instance-1', GAME_PASSWORD_COST: '17', GAME_TOKEN_SECRET: '<random-secret>' })).rejects.toThrow(/az functionapp config appsettings set --settings GAME_TOKEN_SECRET=/);
   });
 });
 
