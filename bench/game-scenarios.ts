@@ -96,7 +96,7 @@ export async function startGame(name: string, env: Record<string, string>, durab
     const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...HOST_NODE_FLAGS, ...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
       cwd: ROOT,
-      env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
+      env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_SIGNUPS_PER_HOUR: '1000', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     // --quiet leaves only errors on stderr: pass them on and count the log entries.

@@ -1,9 +1,10 @@
-// Player accounts on Table Storage (table Players, partition = player id): created on first sign-in, salted scrypt
-// hash, and the wrong-password lockout.
+// Player accounts on Table Storage (table Players, partition = player id): created on first sign-in (within the
+// sign-up limit of the client's address), salted scrypt hash, and the wrong-password lockout.
 import { GameError } from './errors';
 import { playerId } from './names';
 import { hashPassword, needsRehash, verifyPassword } from './passwords';
 import { serially } from './serial';
+import { takeSignup } from './signups';
 import { statusOf, storageError, table } from './tables';
 
 interface AccountRow {
@@ -87,10 +88,12 @@ function wake(player: string): void {
 export interface SignInOptions {
   /** The clock (ms); tests pin it. Default Date.now. */
   nowMs?: number;
+  /** The client's address key (signups.addressKey), for the sign-up limit. Default 'unknown'. */
+  address?: string;
 }
 
 /**
- * Creates the account on first use or checks the password
+ * Creates the account on first use (one sign-up from the client's address, see takeSignup) or checks the password
  * of an existing one. Returns the player id and whether the account was just created; throws
  * GameError('wrong_password'), or GameError('too_many_attempts') while the account is locked.
  *
@@ -102,7 +105,7 @@ export interface SignInOptions {
  * on (the owner's parallel sign-ins all succeed), after the lock they are refused.
  *
  * @example
- * const { player, created } = await signIn('Alice', 'correct horse');
+ * const { player, created } = await signIn('Alice', 'correct horse', { address: 'v4:203.0.113.7' });
  */
 export async function signIn(name: string, password: string, opts: SignInOptions = {}): Promise<{ player: string; created: boolean }> {
   const player = playerId(name);
@@ -119,6 +122,7 @@ export async function signIn(name: string, password: string, opts: SignInOptions
 
   const existing = await read();
   if (!existing) {
+    await takeSignup(opts.address ?? 'unknown', now());
     const row: AccountRow = { name, passwordHash: await hashPassword(password), createdAt: now() };
     try {
       await client.createEntity({ partitionKey: player, rowKey: 'account', ...row });

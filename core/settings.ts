@@ -103,6 +103,8 @@ export const settings = {
     }
     return cost;
   },
+  /** `GAME_SIGNUPS_PER_HOUR`: new accounts one client address may create per hour (default 20, in bursts of up to that many). */
+  signupsPerHour: (): number => intSetting('GAME_SIGNUPS_PER_HOUR', 20, 1, 1_000_000),
   /** `GAME_DEV_COMMANDS`: "1" registers the extra commands the end-to-end tests and benchmarks drive. */
   devCommands: (): boolean => process.env.GAME_DEV_COMMANDS === '1',
 };

@@ -1,24 +1,27 @@
 // Accounts on Azurite: the wrong-password lockout (escalation, its boundaries, fading, parallel attempts), scrypt's
-// cost and the rehash at sign-in, and the bound on concurrent hashes.
+// cost and the rehash at sign-in, the bound on concurrent hashes, and the sign-up limit per client address.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword, MAX_CONCURRENT_HASHES, MAX_QUEUED_HASHES, verifyPassword } from '../../core/passwords';
 import { MAX_LOCK_MS, signIn } from '../../core/players';
 import { settings } from '../../core/settings';
+import { addressKey, takeSignup } from '../../core/signups';
 import { table } from '../../core/tables';
 
 beforeAll(() => {
   if (!process.env.AzureWebJobsStorage) throw new Error('AzureWebJobsStorage is not set: run through vitest (its global setup starts Azurite).');
   process.env.GAME_TABLE_PREFIX = `u${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   process.env.GAME_PASSWORD_COST = '10';
+  process.env.GAME_SIGNUPS_PER_HOUR = '1000';
 });
 const saved = { ...process.env };
 afterEach(() => {
-  for (const key of ['GAME_PASSWORD_COST', 'WEBSITE_INSTANCE_ID']) {
+  for (const key of ['GAME_PASSWORD_COST', 'GAME_SIGNUPS_PER_HOUR', 'WEBSITE_INSTANCE_ID']) {
     if (key in saved) process.env[key] = saved[key];
     else if (key === 'WEBSITE_INSTANCE_ID') delete process.env[key];
   }
   process.env.GAME_PASSWORD_COST = '10';
+  process.env.GAME_SIGNUPS_PER_HOUR = '1000';
 });
 
 const MIN = 60_000;
@@ -162,5 +165,45 @@ describe('passwords', () => {
     expect(() => settings.passwordCost()).toThrow(/GAME_PASSWORD_COST=16 is below 17/);
     process.env.GAME_PASSWORD_COST = '17';
     expect(settings.passwordCost()).toBe(17);
+  });
+});
+
+describe('sign-up limit', () => {
+  it.each([
+    ['203.0.113.7', 'v4:203.0.113.7'],
+    ['203.0.113.7:51234', 'v4:203.0.113.7'],
+    ['203.0.113.7, 10.0.0.1', 'v4:203.0.113.7'],
+    ['::ffff:127.0.0.1', 'v4:127.0.0.1'],
+    ['2001:db8:1:2:3:4:5:6', 'v6:2001:db8:1:2'],
+    ['[2001:db8:1:2::9]:443', 'v6:2001:db8:1:2'],
+    ['2001:DB8:1:2:ffff::1', 'v6:2001:db8:1:2'],
+    ['::1', 'v6:0:0:0:0'],
+    ['', 'unknown'],
+    [null, 'unknown'],
+    ['not an address', 'unknown'],
+    ['999.1.1.1', 'unknown'],
+  ])('the address of X-Forwarded-For %j is %s', (header, key) => {
+    expect(addressKey(header)).toBe(key);
+  });
+
+  it('each address may create GAME_SIGNUPS_PER_HOUR accounts an hour, then waits for the next one to refill', async () => {
+    process.env.GAME_SIGNUPS_PER_HOUR = '3';
+    const address = `v4:198.51.100.${Math.floor(Math.random() * 250)}`;
+    const t = Date.now();
+    for (let i = 0; i < 3; i++) await takeSignup(address, t);
+    await expect(takeSignup(address, t)).rejects.toMatchObject({ code: 'too_many_signups', retryAfterSeconds: 1200, message: expect.stringMatching(/at most 3 an hour\. Try again in 20 min/) });
+    await takeSignup('v6:2001:db8:aa:1', t); // another address is not affected
+    await expect(takeSignup(address, t + 20 * MIN - 1000)).rejects.toMatchObject({ code: 'too_many_signups', retryAfterSeconds: 1 });
+    await takeSignup(address, t + 20 * MIN);
+  });
+
+  it('a refused sign-up hashes nothing and creates no account; signing in to an existing account is not limited', async () => {
+    process.env.GAME_SIGNUPS_PER_HOUR = '1';
+    const name = fresh();
+    await signIn(name, 'right', { address: 'v4:192.0.2.1' });
+    const newcomer = fresh();
+    await expect(signIn(newcomer, 'pw', { address: 'v4:192.0.2.1' })).rejects.toMatchObject({ code: 'too_many_signups' });
+    await expect((await table('Players')).getEntity(newcomer, 'account')).rejects.toMatchObject({ statusCode: 404 });
+    expect(await signIn(name, 'right', { address: 'v4:192.0.2.1' })).toEqual({ player: name, created: false });
   });
 });
