@@ -21,6 +21,7 @@ export async function startGame(env: Record<string, string> = {}, opts: { storag
       GAME_TOKEN_SECRET: SECRET,
       GAME_DEV_COMMANDS: '1',
       GAME_PASSWORD_COST: '10', // scrypt N=2^10: the default 2^17 takes half a second and 128 MiB per sign-up
+      GAME_SIGNUPS_PER_HOUR: '10000', // every test player signs up from 127.0.0.1; test/game/accounts.test.ts tests the limit
       GAME_TABLE_PREFIX: `t${randomUUID().replace(/-/g, '').slice(0, 12)}`,
       ...env,
     },
