@@ -31,6 +31,14 @@ export function answerEvent(promptId: string): string {
   return `answer:${promptId}`;
 }
 
+/**
+ * A claimed prompt whose answer has not reached the waiting instance this long after the claim is answered from the
+ * stored claim by the instance's own timeout check (the line that claimed it raises the event within milliseconds,
+ * so the claiming process died first, or its raise was lost); also how often that check runs while a claim is fresh.
+ * Shared by the driver (orchestrator) and expirePrompt (activity).
+ */
+export const CLAIM_TAKEOVER_MS = 5_000;
+
 /** Kinds of instance the app starts; the kind is part of the instance id. */
 export type InstanceKind = 'cmd' | 'delay' | 'async';
 

@@ -200,15 +200,19 @@ describe('prompts', () => {
     expect(await listPrompts(player)).toEqual([]);
   });
 
-  it('expiry deletes an open prompt but never a claimed one', async () => {
+  it('expiry deletes an open prompt, keeps a fresh claim, and hands over the answer of a claim 5 s old, once', async () => {
     const player = `p${randomUUID().slice(0, 8)}`;
     const a = await open(player);
-    expect(await expirePrompt(player, a)).toBe('expired');
-    expect(await expirePrompt(player, a)).toBe('gone');
+    expect(await expirePrompt(player, a)).toEqual({ state: 'expired' });
+    expect(await expirePrompt(player, a)).toEqual({ state: 'gone' });
     const b = await open(player);
-    await claimPrompt((await listPrompts(player))[0], 'late but claimed', 1);
-    expect(await expirePrompt(player, b)).toBe('claimed');
+    const t = Date.now();
+    await claimPrompt((await listPrompts(player))[0], 'late but claimed', t);
+    expect(await expirePrompt(player, b, t + 4999)).toEqual({ state: 'claimed' });
     expect((await listPrompts(player))[0]).toMatchObject({ promptId: b, answer: 'late but claimed' });
+    expect(await expirePrompt(player, b, t + 5000)).toEqual({ state: 'answered', answer: 'late but claimed' });
+    expect(await listPrompts(player)).toEqual([]);
+    expect(await expirePrompt(player, b, t + 5000)).toEqual({ state: 'gone' });
   });
 
   it('lists newest first', async () => {
