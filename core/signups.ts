@@ -2,6 +2,7 @@
 // most GAME_SIGNUPS_PER_HOUR accounts an hour (a token bucket of that size, refilled evenly), counted in the Players
 // table (partition `@signups`, which no player id can be) before any hashing.
 import { isIP } from 'node:net';
+import { remember } from './bounded';
 import { GameError } from './errors';
 import { serially } from './serial';
 import { settings } from './settings';
@@ -9,6 +10,13 @@ import { statusOf, storageError, table } from './tables';
 
 const PARTITION = '@signups';
 const HOUR_MS = 3_600_000;
+
+/**
+ * Buckets seen empty, with when their next sign-up is due: a shortcut that refuses a burst without reading the table
+ * each time. Exact, not a guess: a bucket only refills with time, and other instances can only take from it.
+ */
+const emptyUntil = new Map<string, number>();
+const EMPTY_MAX = 10_000;
 
 interface BucketRow {
   tokens: number;
@@ -61,12 +69,29 @@ function expandV6(ip: string): string[] {
  * @example
  * await takeSignup(addressKey(req.headers.get('x-forwarded-for')));
  */
-export function takeSignup(address: string, nowMs = Date.now()): Promise<void> {
-  return serially(`signup:${address}`, () => take(address, nowMs));
+export async function takeSignup(address: string, nowMs = Date.now()): Promise<void> {
+  const perHour = settings.signupsPerHour();
+  const key = `${settings.storageConnection()}\u0000${settings.tablePrefix()}\u0000${perHour}\u0000${address}`;
+  const refuseIfEmpty = (): void => {
+    const until = emptyUntil.get(key);
+    if (until !== undefined && nowMs < until) throw refusal(perHour, (until - nowMs) / 1000);
+  };
+  refuseIfEmpty();
+  await serially(`signup:${key}`, () => {
+    refuseIfEmpty(); // a burst queued behind the request that found the bucket empty
+    return take(key, address, perHour, nowMs);
+  });
 }
 
-async function take(address: string, nowMs: number): Promise<void> {
-  const perHour = settings.signupsPerHour();
+function refusal(perHour: number, waitSeconds: number): GameError {
+  const seconds = Math.max(1, Math.ceil(waitSeconds - 1e-6)); // (no 1201 s from rounding)
+  const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`;
+  return new GameError('too_many_signups', `Too many new accounts from your address: at most ${perHour} an hour. Try again in ${wait}, or sign in to an account you already have.`, {
+    retryAfterSeconds: seconds,
+  });
+}
+
+async function take(key: string, address: string, perHour: number, nowMs: number): Promise<void> {
   const perMs = perHour / HOUR_MS;
   const client = await table('Players');
   for (;;) {
@@ -78,13 +103,9 @@ async function take(address: string, nowMs: number): Promise<void> {
     }
     const tokens = row ? Math.min(perHour, row.tokens + Math.max(0, nowMs - row.updatedAt) * perMs) : perHour;
     if (tokens < 1) {
-      const seconds = Math.max(1, Math.ceil((1 - tokens) / perMs / 1000 - 1e-6)); // (no 1201 s from rounding)
-      const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`;
-      throw new GameError(
-        'too_many_signups',
-        `Too many new accounts from your address: at most ${perHour} an hour. Try again in ${wait}, or sign in to an account you already have.`,
-        { retryAfterSeconds: seconds },
-      );
+      const waitMs = (1 - tokens) / perMs;
+      remember(emptyUntil, key, nowMs + waitMs, EMPTY_MAX);
+      throw refusal(perHour, waitMs / 1000);
     }
     const next = { partitionKey: PARTITION, rowKey: address, tokens: tokens - 1, updatedAt: nowMs };
     try {
