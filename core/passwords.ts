@@ -1,7 +1,8 @@
 // Password hashing: salted scrypt at N=2^GAME_PASSWORD_COST (17 by default, OWASP's minimum), r=8, p=1, stored as
 // `scrypt$N$r$p$salt$hash` so older hashes are recognised and upgraded at the next successful sign-in. Each hash takes
 // 128 MiB at N=2^17, so a process runs at most MAX_CONCURRENT_HASHES at once and refuses beyond a bounded queue.
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { remember } from './bounded';
 import { GameError } from './errors';
 import { settings } from './settings';
 
@@ -38,6 +39,43 @@ async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
     if (next) next(); // hand the slot over
     else running--;
   }
+}
+
+/** How long a password that just matched is recognised without scrypt, for a burst of parallel sign-ins. */
+export const RECENT_MATCH_MS = 60_000;
+const RECENT_MAX = 10_000;
+/** A key of this process only: what the map holds is useless without it, and it never leaves memory. */
+const recentKey = randomBytes(32);
+const recent = new Map<string, number>();
+
+function recentTag(account: string, stored: string, password: string): string {
+  return createHmac('sha256', recentKey).update(`${account}\u0000${stored}\u0000${password}`).digest('base64url');
+}
+
+/**
+ * Remembers, for RECENT_MATCH_MS, that `password` matched `stored` (as a keyed hash in this process's memory), so the
+ * same sign-in sent again in parallel (several tabs, a client retrying) is recognised without another scrypt.
+ *
+ * @example
+ * if (await verifyPassword(password, row.passwordHash)) rememberMatch(player, row.passwordHash, password, Date.now());
+ */
+export function rememberMatch(account: string, stored: string, password: string, nowMs: number): void {
+  remember(recent, recentTag(account, stored, password), nowMs + RECENT_MATCH_MS, RECENT_MAX);
+}
+
+/**
+ * True when rememberMatch saw this password match this stored hash less than RECENT_MATCH_MS ago, in this process.
+ *
+ * @example
+ * const ok = recentMatch(player, row.passwordHash, password, Date.now()) || (await verifyPassword(password, row.passwordHash));
+ */
+export function recentMatch(account: string, stored: string, password: string, nowMs: number): boolean {
+  const tag = recentTag(account, stored, password);
+  const until = recent.get(tag);
+  if (until === undefined) return false;
+  if (until > nowMs) return true;
+  recent.delete(tag);
+  return false;
 }
 
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions & { N: number; r: number }): Promise<Buffer> {

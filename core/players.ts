@@ -2,7 +2,7 @@
 // sign-up limit of the client's address), salted scrypt hash, and the wrong-password lockout.
 import { GameError } from './errors';
 import { playerId } from './names';
-import { hashPassword, needsRehash, verifyPassword } from './passwords';
+import { hashPassword, needsRehash, recentMatch, rememberMatch, verifyPassword } from './passwords';
 import { serially } from './serial';
 import { takeSignup } from './signups';
 import { statusOf, storageError, table } from './tables';
@@ -39,7 +39,7 @@ export const QUIET_MS = 15 * 60_000;
 /** A pending check older than this is taken as dead (its process crashed): it no longer holds a place. */
 export const PENDING_STALE_MS = 60_000;
 /** How long an attempt waits for the attempts already being checked before answering too_many_attempts. */
-export const PENDING_WAIT_MS = 30_000;
+export const PENDING_WAIT_MS = 60_000;
 /** How often a waiting attempt re-reads the account for attempts settled by other instances. */
 const PENDING_POLL_MS = 250;
 
@@ -102,7 +102,8 @@ export interface SignInOptions {
  * lock ends. Each attempt is counted (an ETag-conditioned write) before its password is checked, and no more
  * attempts are checked at once than could still be wrong without a lock, so parallel guesses get no extra tries and
  * a locked account costs no hashing. Attempts beyond that wait for the ones being checked: after a success they go
- * on (the owner's parallel sign-ins all succeed), after the lock they are refused.
+ * on (the owner's parallel sign-ins all succeed; a password that matched on this instance within the last minute is
+ * recognised without hashing, see rememberMatch), after the lock they are refused.
  *
  * @example
  * const { player, created } = await signIn('Alice', 'correct horse', { address: 'v4:203.0.113.7' });
@@ -133,40 +134,39 @@ export async function signIn(name: string, password: string, opts: SignInOptions
     }
   }
 
-  // 1. Count the attempt, once there is room for one more check.
+  // 1. Count the attempt, once there is room for one more check. Attempts of this process queue for the account
+  // (serially), so only the first of them waits for a check to settle and reads the row; the rest wait without I/O.
   const deadline = Date.now() + PENDING_WAIT_MS;
-  let row: Stored;
-  for (;;) {
-    const outcome = await serially(`account:${player}`, async (): Promise<Stored | 'wait'> => {
-      for (;;) {
-        const current = await read();
-        if (!current) throw storageError(new Error('the account disappeared'), `read account ${player}`);
-        const at = now();
-        const eff = effective(current, at);
-        if (eff.lockedUntil > at) {
-          const seconds = Math.ceil((eff.lockedUntil - at) / 1000);
-          throw new GameError('too_many_attempts', `Too many wrong passwords for player ${JSON.stringify(name)}: wait ${seconds} s before signing in again.`, { retryAfterSeconds: seconds });
-        }
-        if (eff.pending >= allowed(eff.failures)) return 'wait';
-        try {
-          await client.updateEntity({ partitionKey: player, rowKey: 'account', failures: eff.failures, pending: eff.pending + 1, pendingSince: at, lastAttemptAt: at }, 'Merge', { etag: current.etag });
-          return current;
-        } catch (err) {
-          if (statusOf(err) !== 412) throw storageError(err, `count a sign-in of ${player}`);
-          // another instance counted one first: read again
-        }
+  const row = await serially(`account:${player}`, async (): Promise<Stored | 'recent match'> => {
+    for (;;) {
+      const current = await read();
+      if (!current) throw storageError(new Error('the account disappeared'), `read account ${player}`);
+      const at = now();
+      const eff = effective(current, at);
+      if (eff.lockedUntil > at) {
+        const seconds = Math.ceil((eff.lockedUntil - at) / 1000);
+        throw new GameError('too_many_attempts', `Too many wrong passwords for player ${JSON.stringify(name)}: wait ${seconds} s before signing in again.`, { retryAfterSeconds: seconds });
       }
-    });
-    if (outcome !== 'wait') {
-      row = outcome;
-      break;
+      // The password that matched here within the last minute (the owner's parallel sign-ins): no guess, no hash.
+      if (recentMatch(player, current.passwordHash, password, at)) return 'recent match';
+      if (eff.pending >= allowed(eff.failures)) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new GameError('too_many_attempts', `Many sign-ins for player ${JSON.stringify(name)} at once; try again in a moment.`, { retryAfterSeconds: 1 });
+        }
+        await waitForSettle(player, Math.min(PENDING_POLL_MS, left)); // woken by a settle here, or polls for other instances'
+        continue;
+      }
+      try {
+        await client.updateEntity({ partitionKey: player, rowKey: 'account', failures: eff.failures, pending: eff.pending + 1, pendingSince: at, lastAttemptAt: at }, 'Merge', { etag: current.etag });
+        return current;
+      } catch (err) {
+        if (statusOf(err) !== 412) throw storageError(err, `count a sign-in of ${player}`);
+        // another instance (or a settle) wrote first: read again
+      }
     }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new GameError('too_many_attempts', `Many sign-ins for player ${JSON.stringify(name)} at once; try again in a moment.`, { retryAfterSeconds: 1 });
-    }
-    await waitForSettle(player, Math.min(PENDING_POLL_MS, left));
-  }
+  });
+  if (row === 'recent match') return { player, created: false };
 
   // 2. Check the password, then settle the attempt: a success clears the count, a wrong password adds to it.
   let ok: boolean;
@@ -180,6 +180,7 @@ export async function signIn(name: string, password: string, opts: SignInOptions
     if (!ok) throw err; // an uncounted wrong password must not pass silently; a success stands anyway
   });
   if (!ok) throw new GameError('wrong_password', `Wrong password for player ${JSON.stringify(name)}.`);
+  rememberMatch(player, row.passwordHash, password, now());
   if (needsRehash(row.passwordHash)) {
     // An account hashed at an older cost: store the password just checked at today's (best effort, next time again).
     const passwordHash = await hashPassword(password).catch(() => undefined);
@@ -188,24 +189,23 @@ export async function signIn(name: string, password: string, opts: SignInOptions
   return { player, created: false };
 
   async function settle(success: boolean, uncounted = false): Promise<void> {
+    // Not queued behind the waiting attempts (they wait for this very write); conflicts are settled by the ETag.
     try {
-      await serially(`account:${player}`, async () => {
-        for (;;) {
-          const current = await read();
-          if (!current) return;
-          const at = now();
-          const eff = effective(current, at);
-          const pending = Math.max(0, eff.pending - 1);
-          const failures = success ? 0 : uncounted ? eff.failures : eff.failures + 1;
-          const lockedUntil = success ? 0 : uncounted ? eff.lockedUntil : Math.max(eff.lockedUntil, lockFor(failures, at));
-          try {
-            await client.updateEntity({ partitionKey: player, rowKey: 'account', failures, pending, lockedUntil, lastAttemptAt: at }, 'Merge', { etag: current.etag });
-            return;
-          } catch (err) {
-            if (statusOf(err) !== 412) throw storageError(err, `count a sign-in of ${player}`);
-          }
+      for (;;) {
+        const current = await read();
+        if (!current) return;
+        const at = now();
+        const eff = effective(current, at);
+        const pending = Math.max(0, eff.pending - 1);
+        const failures = success ? 0 : uncounted ? eff.failures : eff.failures + 1;
+        const lockedUntil = success ? 0 : uncounted ? eff.lockedUntil : Math.max(eff.lockedUntil, lockFor(failures, at));
+        try {
+          await client.updateEntity({ partitionKey: player, rowKey: 'account', failures, pending, lockedUntil, lastAttemptAt: at }, 'Merge', { etag: current.etag });
+          return;
+        } catch (err) {
+          if (statusOf(err) !== 412) throw storageError(err, `count a sign-in of ${player}`);
         }
-      });
+      }
     } finally {
       wake(player);
     }
