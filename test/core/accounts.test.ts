@@ -127,6 +127,21 @@ describe('lockout', () => {
   });
 });
 
+describe('recent match', () => {
+  it('a password that matched within the minute signs in without waiting for the checks in flight, but never through a lock', async () => {
+    const name = fresh();
+    const t = Date.now();
+    await signIn(name, 'right', { nowMs: t });
+    expect(await signIn(name, 'right', { nowMs: t })).toEqual({ player: name, created: false });
+    // Five checks in flight (parallel attempts of another instance): a new attempt would have to wait for them.
+    await (await table('Players')).updateEntity({ partitionKey: name, rowKey: 'account', pending: 5, pendingSince: t }, 'Merge');
+    expect(await signIn(name, 'right', { nowMs: t + 1000 })).toEqual({ player: name, created: false });
+    await (await table('Players')).updateEntity({ partitionKey: name, rowKey: 'account', pending: 0 }, 'Merge');
+    for (let i = 0; i < 5; i++) await signIn(name, 'wrong', { nowMs: t + 2000 }).catch(() => undefined);
+    expect(await code(signIn(name, 'right', { nowMs: t + 3000 }))).toBe('too_many_attempts 29');
+  }, 10_000);
+});
+
 describe('passwords', () => {
   it('hash with scrypt at N=2^17, r=8, p=1 unless GAME_PASSWORD_COST says otherwise', async () => {
     delete process.env.GAME_PASSWORD_COST;
