@@ -2,7 +2,8 @@
 // imports this first. On Azure a missing GAME_TOKEN_SECRET stops the app here with a clear message.
 import '../../game';
 import { sealRegistry } from '../../core/registry';
-import { tokenSecret } from '../../core/settings';
+import { settings, tokenSecret } from '../../core/settings';
 
 tokenSecret((message) => console.warn(`[evennia-durable] ${message}`));
+settings.passwordCost(); // a test-only scrypt cost (below 17) stops the app on Azure
 sealRegistry();
