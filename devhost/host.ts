@@ -207,7 +207,7 @@ export class Host {
       if (!meta) throw new HostError('NotFound', `waitFor: no instance with ID '${instanceId}'.`);
       if (TERMINAL_STATUSES.includes(meta.status)) return toStatusJson(meta);
       if (this.clock.kind === 'virtual' && meta.status !== 'Suspended') {
-        const next = this.scheduler.nextDue();
+        const next = this.scheduler.nextDue({ foreground: true });
         if (next !== undefined) {
           (this.clock as VirtualClock).set(next);
           this.scheduler.fireDue();
@@ -265,7 +265,7 @@ export class Host {
     this.skipping = true;
     while (!this.closed) {
       await this.engine.idle();
-      const next = this.scheduler.nextDue();
+      const next = this.scheduler.nextDue({ foreground: true });
       if (next !== undefined) {
         (this.clock as VirtualClock).set(next);
         this.scheduler.fireDue();

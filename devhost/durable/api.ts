@@ -306,10 +306,13 @@ export class DurableApi {
   }
 
   private async raise(req: ApiRequest, id: string, eventName: string): Promise<ApiResponse> {
+    // As the extension (HttpApiHandler.HandleRaiseEventRequestAsync): JSON content only, and a body that is JSON;
+    // an empty body is no JSON (send `null` for an event without data).
     const type = req.headers['content-type'] ?? '';
-    if (req.body.length > 0 && !/^application\/json\b/i.test(type)) {
-      throw new HostError('InvalidContentType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'.`);
+    if (!/^application\/json\b/i.test(type)) {
+      throw new HostError('InvalidContentType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'. Only application/json request content is supported.`);
     }
+    if (req.body.length === 0) throw new HostError('InvalidJson', 'Invalid JSON content: the raiseEvent body is empty; send the event data as JSON (null for none).');
     const input = parseJsonBody(req, 'event');
     await this.engine.raiseEvent(id, eventName, input);
     return { status: 202 };

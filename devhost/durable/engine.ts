@@ -13,7 +13,7 @@ import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
 import { EntityRunner, newEntityMeta, SchedulerState, schedulerState } from './entities';
 import { badEntityKey, entityInstanceId, isEntityId, parseEntityId } from './entity-ids';
-import { applyActions, EpisodeOutcome, followUp, releaseLocks, runOrchestrator } from './episode';
+import { allocatesIds, applyActions, EpisodeOutcome, followUp, releaseLocks, runOrchestrator } from './episode';
 import { withoutDelivered } from './sends';
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
@@ -355,14 +355,25 @@ export class Engine {
   }
 
   /** Delivers an outbox message of `live` (entity requests, replies, releases) and forgets it once it is stored. */
-  private sendOut(live: Live, msgId: string): Promise<void> {
-    const o = live.state.outbox.find((x) => x.msgId === msgId);
-    if (!o) return Promise.resolve();
-    return this.track(async () => {
-      await this.deliver(o.to, o.event, o.executionId, false, o.msgId);
-      live.state.outbox = live.state.outbox.filter((x) => x.msgId !== msgId);
-      (live.delivered ??= new Set()).add(msgId);
+  /**
+   * Delivers outbox messages of `live` one after the other, after any it is still delivering, so each sender's
+   * messages reach every receiver in the order sent (the extension's MessageSorter keeps that order), and forgets
+   * each once it is stored.
+   */
+  private sendOut(live: Live, msgIds: string[]): Promise<void> {
+    const previous = live.sending ?? Promise.resolve();
+    const next = this.track(async () => {
+      await previous;
+      for (const msgId of msgIds) {
+        const o = live.state.outbox.find((x) => x.msgId === msgId);
+        if (!o) continue;
+        await this.deliver(o.to, o.event, o.executionId, false, o.msgId);
+        live.state.outbox = live.state.outbox.filter((x) => x.msgId !== msgId);
+        (live.delivered ??= new Set()).add(msgId);
+      }
     });
+    live.sending = next.catch(() => undefined);
+    return next;
   }
 
   // ---------------------------------------------------------------- internals: bookkeeping
@@ -383,6 +394,13 @@ export class Engine {
       await this.o.store.enqueue(instanceId, first);
       live.inbox.push(first);
       this.kick(live);
+      return;
+    }
+    // A concurrent delivery may have loaded the new instance from the store meanwhile (its inbox holds `first`).
+    const loaded = this.live.get(instanceId);
+    if (loaded) {
+      if (!loaded.inbox.some((m) => m.id === first.id)) loaded.inbox.push(first);
+      this.kick(loaded);
       return;
     }
     const live: Live = { meta, history: [], inbox: [first], state: emptyState(), actions: [], running: false, timers: new Map() };
@@ -521,8 +539,12 @@ export class Engine {
     const plan: Plan = { live, st: cloneState(live.state), now, decisions: [], effects: [], actions: [] };
     const taken: InboxMessage[] = [];
     if (!isTerminal(meta.status)) {
-      for (const msg of batch) {
+      for (const [i, msg] of batch.entries()) {
         const ev = msg.event;
+        if (taken.length > 0 && allocatesIds(plan.st, ev, now)) {
+          batch = batch.slice(0, i); // it opens the next episode (allocatesIds says why)
+          break;
+        }
         // Messages addressed to an older execution are dropped (DTFx "eat up any events for previous executions");
         // events raised from outside carry no execution and reach the current one.
         const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId;
@@ -619,7 +641,7 @@ export class Engine {
       const wait = Math.min(MAX_REJECT_WAIT_MS, 1000 * 2 ** live.rejections);
       live.rejectedUntil = plan.now + wait;
       this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}); its messages wait, next try in ${wait / 1000} s.` });
-      this.o.scheduler.at(live.rejectedUntil, () => this.kick(live));
+      this.o.scheduler.at(live.rejectedUntil, () => this.kick(live), { background: true });
       return;
     }
     this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}): failing it (versionFailureStrategy Fail).` });
@@ -745,10 +767,11 @@ export class Engine {
           void notifyParent(this, live.meta);
           break;
         case 'send':
-          void this.sendOut(live, e.msgId);
-          break;
+          break; // below, all together and in order
       }
     }
+    const sends = effects.flatMap((e) => (e.kind === 'send' ? [e.msgId] : []));
+    if (sends.length > 0) void this.sendOut(live, sends);
   }
 
   // ---------------------------------------------------------------- internals: timers and recovery
@@ -773,7 +796,7 @@ export class Engine {
 
   /** After a restart: re-arm timers, re-run activities whose result is not in, re-check children. */
   private async resumeWork(live: Live): Promise<void> {
-    for (const o of live.state.outbox) void this.sendOut(live, o.msgId); // at least once: receivers skip repeats
+    void this.sendOut(live, live.state.outbox.map((o) => o.msgId)); // at least once: receivers skip repeats
     const inboxHas = (type: number, key: string, value: number) => live.inbox.some((m) => m.event.EventType === type && m.event[key] === value);
     const st = live.state;
     for (const [id, t] of Object.entries(st.timers)) {

@@ -9,12 +9,13 @@ import { HistoryEvent } from '../store/types';
 import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, describeAction, toJsonText } from './actions';
 import { event, EventType, iso } from './history';
 import { afterAttempt, newRetry, nextAttempt } from './retry';
-import { ActivityState, Live, Plan } from './state';
+import { ActivityState, EngineState, Live, Plan } from './state';
 import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, timeSpan } from './timers';
 import { validateInstanceId } from './ids';
 import { entityInstanceId, parseEntityId } from './entity-ids';
 import { queueSend } from './sends';
 import { afterHttpResponse, pollAgain, scheduleHttp } from './http-call';
+import { HTTP_ACTIVITY } from './http-activity';
 
 /** The orchestrator's answer (durable-functions' OrchestratorState). */
 export interface OrchestratorStateJson {
@@ -137,6 +138,31 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: PlanOptions): boo
     }
     default:
       return true;
+  }
+}
+
+/**
+ * True when followUp(ev) would take task ids (a retry's next attempt or its delay timer, the next chunk of a long
+ * timer, the timer and request of a callHttp poll). The SDK takes those ids while it replays that event, after
+ * whatever ids the events before it in the same episode made the orchestrator code take; so such an event may only
+ * open an episode, never follow another event in it (see Engine.process).
+ */
+export function allocatesIds(st: EngineState, ev: HistoryEvent, now: number): boolean {
+  switch (ev.EventType) {
+    case EventType.TimerFired: {
+      const t = st.timers[String(ev.TimerId)];
+      if (!t) return false;
+      if (t.final !== undefined && Date.parse(t.final) > now) return true;
+      return t.retry !== undefined && !t.dummy && st.retries[t.retry] !== undefined;
+    }
+    case EventType.TaskFailed:
+      return st.activities[String(ev.TaskScheduledId)]?.retry !== undefined;
+    case EventType.SubOrchestrationInstanceFailed:
+      return st.children[String(ev.TaskScheduledId)]?.retry !== undefined;
+    case EventType.TaskCompleted:
+      return st.activities[String(ev.TaskScheduledId)]?.name === HTTP_ACTIVITY;
+    default:
+      return false;
   }
 }
 

@@ -15,9 +15,15 @@ export function queueSend(plan: Plan, to: string, name: string, payload: unknown
   plan.effects.push({ kind: 'send', msgId: o.msgId });
 }
 
-/** An outgoing EventRaised message with a fresh, sortable message id. */
+let sequence = 0;
+
+/**
+ * An outgoing EventRaised message with a fresh message id that sorts in send order (time, then a counter), so a
+ * receiver that reloads its inbox from the store still takes each sender's messages in the order sent.
+ */
 export function outgoing(now: number, to: string, name: string, payload: unknown, executionId?: string): Outgoing {
-  return { to, executionId, msgId: `${String(now).padStart(15, '0')}-${randomUUID()}`, event: event(EventType.EventRaised, iso(now), { Name: name, Input: JSON.stringify(payload) }) };
+  const msgId = `${String(now).padStart(15, '0')}-${String(sequence++ % 1e9).padStart(9, '0')}-${randomUUID().slice(0, 8)}`;
+  return { to, executionId, msgId, event: event(EventType.EventRaised, iso(now), { Name: name, Input: JSON.stringify(payload) }) };
 }
 
 /** The state without the messages already delivered (so a commit does not store them again). */

@@ -106,6 +106,8 @@ export interface Live {
   rejectedUntil?: number;
   /** Ids of outbox messages delivered since the last commit (the next commit stops storing them). */
   delivered?: Set<string>;
+  /** The delivery of outbox messages under way (the next ones wait for it, to keep the sender's order). */
+  sending?: Promise<void>;
 }
 
 /** Work an episode leaves to be done once its commit is stored. */

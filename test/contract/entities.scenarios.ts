@@ -73,13 +73,10 @@ export function entityScenarios(t: () => Target, on: TargetInfo): void {
     expect(body).toMatchObject({ name: `@counter@${key}`, instanceId: `@counter@${key}`, runtimeStatus: 'Running', customStatus: { entityExists: true } });
   });
 
-  // devhost bug (it.fails on the table store only): the messages one episode sends are delivered concurrently
-  // (engine.ts, a `send` effect per message, each its own async store write) and their ids are `${now}-${randomUUID()}`
-  // (durable/sends.ts), so with the table store's latency they reach a new entity out of order, and the call can
-  // overtake the signals sent before it. The extension keeps the messages of one sender in order (MessageSorter;
-  // /work/notes/entities-research.md section 8). The memory store happens to keep the order.
-  // The race needs the table store's latency, so five orchestrations run at once: one of them loses the order.
-  (on.name === 'devhost-table' ? it.fails : it)('orchestrations that signal an entity 20 times, then call it: the messages arrive in the order sent, the call after every signal', async () => {
+  // The extension keeps the messages of one sender in order (MessageSorter; /work/notes/entities-research.md section 8).
+  // With the table store's latency a devhost that sent them concurrently lost that order, so five orchestrations run
+  // at once to give a race every chance.
+  it('orchestrations that signal an entity 20 times, then call it: the messages arrive in the order sent, the call after every signal', async () => {
     const started = await Promise.all([1, 2, 3, 4, 5].map(() => startViaApp(t(), 'writeJournal', { id: uid('journal'), input: { key: uid('j'), n: 20 } })));
     for (const { id } of started) expect(await waitForEnd(t(), id)).toMatchObject({ runtimeStatus: 'Completed', output: Array.from({ length: 20 }, (_, i) => i + 1) });
   });

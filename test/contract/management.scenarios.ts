@@ -234,11 +234,10 @@ export function managementScenarios(t: () => Target, on: TargetInfo): void {
     await expectErrorBody(t(), unknown, { func: null });
   });
 
-  // devhost bug (it.fails on devhost only): raiseEvent with an empty body is taken as a null event (202). The
-  // extension reads the body with Newtonsoft's JToken.Load, so an empty body is 400 "Invalid JSON content" with a
+  // The extension reads the body with Newtonsoft's JToken.Load, so an empty body is 400 "Invalid JSON content" with a
   // JSON content type, and 400 "Only application/json request content is supported" without one
-  // (HttpApiHandler.HandleRaiseEventRequestAsync; /work/notes/engine-research.md section 8).
-  (kind === 'devhost' ? it.fails : it)('raiseEvent with an empty body: 400 with or without a JSON content type; the instance keeps waiting', async () => {
+  // (HttpApiHandler.HandleRaiseEventRequestAsync).
+  it('raiseEvent with an empty body: 400 with or without a JSON content type; the instance keeps waiting', async () => {
     const id = await startWaiter(t());
     const empty = await postJson(t(), `${MGMT}/instances/${id}/raiseEvent/Proceed`);
     expect(empty.status).toBe(400);

@@ -92,7 +92,7 @@ describe.each(STORES)('entities on the %s store', (storage) => {
   });
 
   it('an entity signals another; names are case-insensitive, keys are not', async () => {
-    const [a, b] = [uid('r'), uid('R')];
+    const [a, b] = [uid('r'), uid('key')]; // b holds lower-case letters, so b.toUpperCase() is another key
     await client.signalEntity(counter(a), 'add', 7);
     await client.signalEntity(counter(a), 'relay', b);
     expect((await state(counter(b))).entityState).toBe(7);

@@ -75,6 +75,20 @@ describe.each(STORES)('orchestration versioning on the %s store', (storage) => {
     expect((await statusViaHttp(host, newer)).body.runtimeStatus).toBe('Pending');
   });
 
+  it('a rejected instance does not draw an idle virtual clock forward (its retries are background timers)', async () => {
+    const host = await startFixture('versioning-app', storage, { env: worker({ defaultVersion: '1.0' }), autoSkip: true });
+    hosts.push(host);
+    const t0 = host.now().getTime();
+    const id = await client(host).startNew('versioned', { instanceId: uid('idle'), version: '9.0' });
+    await host.idle();
+    // The idle loop runs every few ms; before, each retry timer pulled the clock to it (2 s, 4 s, ... 10 min, forever).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(host.now().getTime() - t0).toBeLessThan(10_000);
+    expect((await statusViaHttp(host, id)).body.runtimeStatus).toBe('Pending');
+    await host.advance('2s'); // explicit time still runs the retry
+    expect(host.logs.some((l) => l.message.includes(`'${id}'`) && l.message.includes('next try in 4 s'))).toBe(true);
+  });
+
   it('Strict + Fail: another version fails at once with VersionMismatch, which a parent sees as the child\'s error', async () => {
     const host = await start(storage, { defaultVersion: '1.0', versionMatchStrategy: 'strict', versionFailureStrategy: 'Fail' });
     const other = await client(host).startNew('versioned', { instanceId: uid('other'), version: '0.9' });
