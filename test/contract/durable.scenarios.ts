@@ -1,9 +1,9 @@
 // Contract scenarios: Durable behaviour an app sees through its outputs: a durable timer, events buffered until
 // awaited, episodes as the extension forms them (events raised back to back, into a continue-as-new loop), and
-// orchestration versioning from host.json (defaultVersion 1.0, CurrentOrOlder, Reject). Rewind, callHttp and
-// outputs of several MB are being built in devhost: their scenarios are placeholders until then.
+// orchestration versioning from host.json (defaultVersion 1.0, CurrentOrOlder, Reject), rewind and callHttp. Outputs
+// of several MB are being built in devhost: a placeholder until then.
 import { expect, it } from 'vitest';
-import { MGMT, raise, readStatus, startViaApp, uid, waitForEnd, waitForStart, waitForStatus } from './calls';
+import { MGMT, peek, postJson, raise, readStatus, startViaApp, uid, waitForEnd, waitForStart, waitForStatus } from './calls';
 import type { Target, TargetInfo } from './target';
 
 /**
@@ -95,12 +95,44 @@ export function durableScenarios(t: () => Target, on: TargetInfo): void {
     expect(await waitForEnd(t(), id)).toMatchObject({ runtimeStatus: 'Completed', output: '0.9' });
   });
 
-  // Being built in devhost (rewind, callHttp, large payloads): fill these in after that work is merged. The expected
-  // codes for rewind are in /work/notes/engine-research.md section 4 (404; 410 Completed/Terminated/Canceled; 500 for
-  // a Running/Pending/Suspended instance; 202 only for Failed, then only the failed activities run again).
-  it.todo('rewind: POST instances/{id}/rewind of a Failed instance answers 202, runs only the failed activities again and completes');
-  it.todo('rewind: 404 for an unknown instance, 410 for a Completed or Terminated one, 500 from the extension for a running one (README row)');
-  it.todo('callHttp: a GET from an orchestration returns {statusCode, headers, content}; a 202 with Location is polled until done');
-  it.todo('callHttp: a refused connection fails the call with the error, which the orchestration can catch');
+  it('rewind: a Failed instance answers 202, runs only the failed activity again, and completes', async () => {
+    const name = uid('switch');
+    const { id } = await startViaApp(t(), 'rewindable', { id: uid('rewind'), input: name });
+    expect(await waitForEnd(t(), id)).toMatchObject({ runtimeStatus: 'Failed' });
+    expect((await postJson(t(), `/api/switches/${name}`)).status).toBe(204);
+    const res = await t().fetch(`${MGMT}/instances/${id}/rewind?reason=mended`, { method: 'POST' });
+    expect(res.status, await peek(res)).toBe(202);
+    expect(await waitForEnd(t(), id)).toMatchObject({ runtimeStatus: 'Completed', output: ['Hello Rewind!', `${name} is on`] });
+  });
+
+  it('rewind: 404 for an unknown instance, 410 for a Completed one; a Running one: 500 from the extension, 409 from devhost (README row)', async () => {
+    expect((await t().fetch(`${MGMT}/instances/${uid('nobody')}/rewind`, { method: 'POST' })).status).toBe(404);
+    const done = await startViaApp(t(), 'hello');
+    await waitForEnd(t(), done.id);
+    expect((await t().fetch(`${MGMT}/instances/${done.id}/rewind`, { method: 'POST' })).status).toBe(410);
+    const { id } = await startViaApp(t(), 'waiter', { id: uid('running') });
+    await waitForStart(t(), id);
+    expect((await t().fetch(`${MGMT}/instances/${id}/rewind`, { method: 'POST' })).status).toBe(kind === 'func' ? 500 : 409);
+    await raise(t(), id, 'Proceed', 'done');
+    await waitForEnd(t(), id);
+  });
+
+  it('callHttp: a GET returns {statusCode, content} and the response headers; a 202 with Location is polled until done', async () => {
+    const plain = await startViaApp(t(), 'fetchUrl', { input: `${t().baseUrl}/api/plain` });
+    expect(await waitForEnd(t(), plain.id)).toMatchObject({ runtimeStatus: 'Completed', output: { statusCode: 200, content: 'plain body', header: 'yes' } });
+    const job = uid('job');
+    const polled = await startViaApp(t(), 'fetchUrl', { input: `${t().baseUrl}/api/jobs/${job}` });
+    const out = (await waitForEnd(t(), polled.id)).output as { statusCode: number; content: string };
+    expect(out.statusCode).toBe(200);
+    expect(JSON.parse(out.content)).toEqual({ job, reads: 3 });
+  });
+
+  it('callHttp: a refused connection fails the call with an error the orchestration catches (texts differ: README row)', async () => {
+    const { id } = await startViaApp(t(), 'fetchUrl', { input: 'http://127.0.0.1:1/nothing-listens-here' });
+    const out = (await waitForEnd(t(), id)).output as { error?: string };
+    expect(typeof out.error).toBe('string');
+    expect(out.error!.length).toBeGreaterThan(0);
+  });
+
   it.todo('outputs of several MB: an activity result, an orchestration input and output of 5 MB round-trip through the status API');
 }
