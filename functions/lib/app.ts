@@ -3,6 +3,8 @@
 import '../../game';
 import { sealRegistry } from '../../core/registry';
 import { tokenSecret } from '../../core/settings';
+import { checkDeploymentSettings } from '../../core/deployment';
 
+checkDeploymentSettings(); // storage, Key Vault references, the Durable backend: one line naming a bad setting
 tokenSecret((message) => console.warn(`[evennia-durable] ${message}`));
 sealRegistry();
