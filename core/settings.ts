@@ -2,6 +2,7 @@
 // its safe local default; read lazily so a test host can set them before the first request.
 import { randomBytes } from 'node:crypto';
 import { GameError } from './errors';
+import { readStorageConnection, type StorageConnection } from '../platform/storage-connection';
 
 let generatedSecret: string | undefined;
 
@@ -72,13 +73,16 @@ function intSetting(name: string, fallback: number, min: number, max: number): n
 
 /** Settings with defaults, read at call time. */
 export const settings = {
-  /** Storage connection for the game's tables: `AzureWebJobsStorage` (the same account as the task hub). */
-  storageConnection(): string {
-    const value = process.env.AzureWebJobsStorage;
-    if (!value) {
-      throw new GameError('missing_setting', 'AzureWebJobsStorage is not set: use "UseDevelopmentStorage=true" with Azurite locally, or a storage connection string.');
+  /**
+   * Storage connection for the game's tables: `AzureWebJobsStorage` (the same account as the task hub), a connection
+   * string (Azurite locally) or the identity-based `AzureWebJobsStorage__accountName` / `__tableServiceUri` form.
+   */
+  storageConnection(): StorageConnection {
+    try {
+      return readStorageConnection(process.env, 'AzureWebJobsStorage');
+    } catch (err) {
+      throw new GameError('missing_setting', (err as Error).message, { cause: err });
     }
-    return value;
   },
   /** `GAME_TABLE_PREFIX`: prefix of the game's table names (letters and digits), to share one account between apps or tests. */
   tablePrefix(): string {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HostError, messageOf } from './errors';
+import { applyJobHostOverrides } from '../platform/host-json';
 
 export interface HostJson {
   version?: string;
@@ -21,8 +22,6 @@ export interface HostJson {
   [key: string]: unknown;
 }
 
-const OVERRIDE = /^AzureFunctionsJobHost__(.+)$/i;
-
 /**
  * Reads `<dir>/host.json` (a missing file is `{ "version": "2.0" }`) and applies `AzureFunctionsJobHost__*`
  * overrides from `env`.
@@ -39,24 +38,5 @@ export function readHostJson(dir: string, env: NodeJS.ProcessEnv = process.env):
     }
     if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HostError('Registration', `host.json in '${dir}' is not a JSON object.`);
   }
-  for (const [name, value] of Object.entries(env)) {
-    const m = OVERRIDE.exec(name);
-    if (m && value !== undefined) setPath(json, m[1].split('__'), value);
-  }
-  return json;
-}
-
-/** Sets a value at a path, reusing keys that match a segment case-insensitively (configuration keys are case-insensitive). */
-function setPath(target: Record<string, unknown>, segments: string[], value: string): void {
-  let node = target;
-  for (let i = 0; i < segments.length; i++) {
-    const key = Object.keys(node).find((k) => k.toLowerCase() === segments[i].toLowerCase()) ?? segments[i];
-    if (i === segments.length - 1) {
-      node[key] = value;
-      return;
-    }
-    const next = node[key];
-    if (!next || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
+  return applyJobHostOverrides(json, env);
 }
