@@ -1,4 +1,4 @@
-// Loads a Functions app the way the Node worker does: package.json "main" (a file or a glob),
+// Loads a Functions app the way the Node worker does: the files package.json "main" names (entry-points.ts),
 // require() for CommonJS, import() for ESM, then the appStart hooks, then registration is locked.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,7 +6,11 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { installCoreModule, SystemLogSink, withRegistrationTarget } from './core-module';
+import { findEntryPoints, isEsModule, readPackageJson } from './entry-points';
 import { HostError, messageOf } from './errors';
+import { HostJson, readHostJson } from './host-json';
+
+export type { HostJson } from './host-json';
 import { Registry } from './registry';
 
 /** The `@azure/functions` module the app loaded (its classes build requests and contexts). */
@@ -28,14 +32,6 @@ export interface LoadedApp {
   files: string[];
 }
 
-export interface HostJson {
-  version?: string;
-  extensions?: {
-    http?: { routePrefix?: string };
-    durableTask?: { hubName?: string; storageProvider?: Record<string, unknown>; maxConcurrentActivityFunctions?: number };
-  };
-  [key: string]: unknown;
-}
 
 // Native dynamic import, out of reach of test runners that rewrite or sandbox import() calls: a
 // one-line CommonJS helper loaded with Node's own require.
@@ -58,31 +54,33 @@ export async function loadApp(appDir: string, log: SystemLogSink): Promise<Loade
   installCoreModule();
   const dir = path.resolve(appDir);
   const pkgPath = path.join(dir, 'package.json');
-  if (!fs.existsSync(pkgPath)) throw new HostError('Registration', `No package.json in '${dir}': point the host at a Functions app folder.`);
-  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { main?: string; type?: string };
-  const main = pkg.main ?? 'index.js';
-  const files = expandGlob(dir, main);
-  if (files.length === 0) {
-    throw new HostError('Registration', `package.json "main" is '${main}' but no file matches it in '${dir}'. Build the app first (npm run build).`);
-  }
+  const pkg = readPackageJson(dir);
+  const files = await findEntryPoints(dir, pkg.main);
   const hostJson = readHostJson(dir);
   const appRequire = createRequire(pkgPath);
   const registry = new Registry();
   const appHookData: Record<string, unknown> = {};
   // The worker shares one hookData object between appStart and appTerminate ("app-level only").
   const appLevelHookData: Record<string, unknown> = {};
-  const isEsm = (f: string) => f.endsWith('.mjs') || (pkg.type === 'module' && f.endsWith('.js'));
 
   await withRegistrationTarget(registry, log, async () => {
     forgetCachedModules(dir, appRequire);
     loadCount++;
     for (const file of files) {
+      const relative = path.relative(dir, file);
+      const esm = isEsModule(file, pkg);
+      // Loaded already by an earlier entry file's require(): this load adds nothing, and that is fine.
+      const loadedBefore = !esm && appRequire.cache[file] !== undefined;
+      const before = registry.calls;
       try {
-        if (isEsm(file)) await nativeImport(`${pathToFileURL(file).href}?devhost=${loadCount}`);
+        if (esm) await nativeImport(`${pathToFileURL(file).href}?devhost=${loadCount}`);
         else appRequire(file);
       } catch (err) {
         if (err instanceof HostError) throw err;
-        throw new HostError('Registration', `Worker was unable to load entry point '${path.relative(dir, file)}': ${messageOf(err)}`);
+        throw new HostError('Registration', `Worker was unable to load entry point "${relative}": ${messageOf(err)}`);
+      }
+      if (registry.calls === before && !loadedBefore) {
+        log('warning', 'System', `Entry point file "${relative}" (matched by package.json "main" "${pkg.main}") registered no function or hook. If it should, make sure its app.* calls run when the file loads, at its top level.`);
       }
     }
     for (const hook of registry.hooks.appStart) {
@@ -92,16 +90,6 @@ export async function loadApp(appDir: string, log: SystemLogSink): Promise<Loade
   });
   const af = appRequire('@azure/functions') as AzureFunctionsModule;
   return { appDir: dir, registry, af, appRequire, appHookData, appLevelHookData, hostJson, files };
-}
-
-function readHostJson(dir: string): HostJson {
-  const p = path.join(dir, 'host.json');
-  if (!fs.existsSync(p)) return { version: '2.0' };
-  try {
-    return JSON.parse(fs.readFileSync(p, 'utf8')) as HostJson;
-  } catch (err) {
-    throw new HostError('Registration', `host.json in '${dir}' is not valid JSON: ${messageOf(err)}`);
-  }
 }
 
 // Each host loads a fresh copy of the app and of @azure/functions + durable-functions, so several
@@ -121,52 +109,4 @@ function forgetCachedModules(dir: string, appRequire: NodeRequire): void {
     const inApp = key.startsWith(roots[0]) && !key.includes(`${path.sep}node_modules${path.sep}`);
     if (inApp || roots.slice(1).some((r) => key.startsWith(r))) delete cache[key];
   }
-}
-
-/**
- * Files under `dir` matching a glob with `*`, `**`, `?` and `{a,b}` (node_modules skipped), sorted.
- * @example expandGlob('/app', 'dist/functions/*.js')
- */
-export function expandGlob(dir: string, pattern: string): string[] {
-  const normalized = pattern.replace(/\\/g, '/').replace(/^\.\//, '');
-  if (!/[*?{]/.test(normalized)) {
-    const file = path.join(dir, normalized);
-    return fs.existsSync(file) && fs.statSync(file).isFile() ? [file] : [];
-  }
-  const re = globToRegExp(normalized);
-  const out: string[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
-      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-      const r = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walk(path.join(abs, entry.name), r);
-      else if (re.test(r)) out.push(path.join(abs, entry.name));
-    }
-  };
-  walk(dir, '');
-  return out.sort();
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
-        i += glob[i + 2] === '/' ? 2 : 1;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '{' && glob.indexOf('}', i) > i) {
-      // An unclosed '{' falls through to a literal: with end = -1 the loop would restart from 0 forever.
-      const end = glob.indexOf('}', i);
-      re += '(?:' + glob.slice(i + 1, end).split(',').map(escape).join('|') + ')';
-      i = end;
-    } else re += escape(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escape(s: string): string {
-  return s.replace(/[.+^$()|[\]\\]/g, '\\$&');
 }

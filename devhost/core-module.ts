@@ -51,15 +51,24 @@ const coreApi = {
   registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {
     const t = target(`Registering function '${metadata?.name}'`);
     t.registry.registerFunction(metadata, callback);
+    t.registry.calls++;
     return new Disposable(() => t.registry.functions.delete(metadata.name.toLowerCase()));
   },
   registerHook(name: string, callback: HookCallback): Disposable {
     const t = current;
     if (!t) throw new HostError('Registration', `Hook '${name}' was registered while no app is loading.`);
     t.registry.registerHook(name, callback);
+    t.registry.calls++;
     return new Disposable(() => t.registry.unregisterHook(name as never, callback));
   },
   log(level: LogLevel, category: string, message: string): void {
+    if (current) {
+      // A file whose only call is app.setup() (index.ts in Microsoft's layout) logs through here: it did something.
+      current.registry.calls++;
+      // @azure/functions keeps `enableHttpStream` private and says it only through this log line (src/setup.ts);
+      // the worker learns it from getCapabilities(), which would start the library's HTTP proxy.
+      if (message === 'HTTP streaming enabled.') current.registry.httpStream = true;
+    }
     current?.log(level, category, message);
   },
 };

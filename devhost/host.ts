@@ -2,11 +2,15 @@
 // the clock. Used by the CLI (`devhost`), `npm start` and the test kit.
 import { Clock, parseDuration, RealClock, Scheduler, VirtualClock } from './clock';
 import { loadApp, LoadedApp } from './app-loader';
+import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
+import { asyncSleepMsOf } from './durable/http-call';
+import { versioningOf } from './durable/versioning';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
+import { RouteTable } from './http/route-table';
 import { HostServer } from './http/server';
 import { MemoryStore } from './store/memory';
 import { Store, TERMINAL_STATUSES } from './store/types';
@@ -78,7 +82,16 @@ export class Host {
         opts.onLog?.(entry);
       };
       const app = await loadApp(opts.appDir, (level, category, message) => log({ level, message: `[${category}] ${message}` }));
+      // Settings and routes are checked before the store opens, so an app the host refuses leaves nothing open.
+      applyDisabledSettings(app.registry, process.env, (level, message) => log({ level, message }));
+      const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
+      const versioning = versioningOf(durable);
+      const replaySchema = process.env.DEVHOST_REPLAY_SCHEMA || 'V4';
+      if (replaySchema !== 'V3' && replaySchema !== 'V4') {
+        throw new HostError('InvalidArgument', `DEVHOST_REPLAY_SCHEMA is '${replaySchema}'; use V4 (the default: critical sections work) or V3 (as extensions before 3.13, where context.df.lock() throws).`);
+      }
+      const httpAsyncSleepMs = asyncSleepMsOf(durable);
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
@@ -100,11 +113,15 @@ export class Host {
         maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
         onInvocation: opts.onInvocation,
         clientBinding: () => clientBinding(origin, taskHub),
+        versioning,
+        replaySchema,
+        httpAsyncSleepMs,
       });
       const api = new DurableApi(engine, taskHub);
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
       const server = new HostServer({
         app,
+        routes,
         invoker,
         api,
         log,
@@ -190,7 +207,7 @@ export class Host {
       if (!meta) throw new HostError('NotFound', `waitFor: no instance with ID '${instanceId}'.`);
       if (TERMINAL_STATUSES.includes(meta.status)) return toStatusJson(meta);
       if (this.clock.kind === 'virtual' && meta.status !== 'Suspended') {
-        const next = this.scheduler.nextDue();
+        const next = this.scheduler.nextDue({ foreground: true });
         if (next !== undefined) {
           (this.clock as VirtualClock).set(next);
           this.scheduler.fireDue();
@@ -248,7 +265,7 @@ export class Host {
     this.skipping = true;
     while (!this.closed) {
       await this.engine.idle();
-      const next = this.scheduler.nextDue();
+      const next = this.scheduler.nextDue({ foreground: true });
       if (next !== undefined) {
         (this.clock as VirtualClock).set(next);
         this.scheduler.fireDue();

@@ -49,7 +49,12 @@ export class Registry {
     log: [],
   };
   programmingModel: unknown;
+  /** Calls the app made into `@azure/functions-core` while loading (registrations, hooks, setup logs). */
+  calls = 0;
+  /** The app called `app.setup({ enableHttpStream: true })`: its HTTP requests are built the streaming way. */
+  httpStream = false;
   private locked = false;
+  private readonly disabled = new Set<string>();
 
   /** Called by `@azure/functions` for every `app.*` registration. */
   registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): void {
@@ -84,17 +89,32 @@ export class Registry {
     if (i >= 0) list.splice(i, 1);
   }
 
+  /**
+   * Mark a function disabled (app setting `AzureWebJobs.<name>.Disabled`): `get` no longer finds it, as the
+   * Durable extension finds no disabled function, and its HTTP route answers 404.
+   * @example registry.disable('sayHello');
+   */
+  disable(name: string): void {
+    this.disabled.add(name.toLowerCase());
+  }
+
+  isDisabled(name: string): boolean {
+    return this.disabled.has(name.toLowerCase());
+  }
+
   /** Refuse further function registrations (the app finished loading). */
   lock(): void {
     this.locked = true;
   }
 
-  /** The function of that name (case-insensitive) and kind, if any. */
+  /** The enabled function of that name (case-insensitive) and kind, if any. */
   get(name: string, kind?: FunctionKind): RegisteredFunction | undefined {
+    if (this.isDisabled(name)) return undefined;
     const f = this.functions.get(name.toLowerCase());
     return f && (!kind || f.kind === kind) ? f : undefined;
   }
 
+  /** Every function of a kind, disabled ones included (a disabled HTTP function still owns its route). */
   byKind(kind: FunctionKind): RegisteredFunction[] {
     return [...this.functions.values()].filter((f) => f.kind === kind);
   }

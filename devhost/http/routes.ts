@@ -1,13 +1,14 @@
-// Route templates of HTTP triggers, as the Functions host reads them: literal segments (case-insensitive),
-// {param}, {param?} (optional), {*rest} (catch-all) and {param:constraint} (int, alpha, bool, guid, ...).
+// One HTTP trigger's route, matched as the Functions host matches it: ASP.NET Core's RoutePatternMatcher over the
+// parsed template (literals case-insensitive, {x?} optional, {x=abc} defaults, {*rest} catch-all), then every
+// inline constraint on the values it produced (RouteBase: constraints of an absent optional parameter pass).
+import { compileConstraint, ConstraintCheck, RouteConstraintError } from './route-constraints';
+import { parseRouteTemplate, RouteTemplateError, TemplateParameter } from './route-template';
 
-interface Segment {
-  literal?: string;
-  param?: string;
-  optional?: boolean;
-  catchAll?: boolean;
-  constraint?: string;
+interface Param extends Omit<TemplateParameter, 'constraints'> {
+  checks: ConstraintCheck[];
 }
+
+type Segment = { literal: string } | { param: Param };
 
 export interface CompiledRoute<T> {
   template: string;
@@ -15,62 +16,79 @@ export interface CompiledRoute<T> {
   target: T;
 }
 
-const CONSTRAINTS: Record<string, RegExp> = {
-  int: /^-?\d+$/,
-  long: /^-?\d+$/,
-  alpha: /^[a-z]+$/i,
-  bool: /^(true|false)$/i,
-  guid: /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i,
-  double: /^-?\d+(\.\d+)?$/,
-  float: /^-?\d+(\.\d+)?$/,
-  decimal: /^-?\d+(\.\d+)?$/,
-};
+/** A template or constraint the Functions host would refuse, or devhost cannot honour; `reason` says which. */
+export class RouteError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'RouteError';
+  }
+}
 
 /**
- * Compile a route template.
- * @example compileRoute('orchestrators/{name}/{id?}', fn)
+ * Compile a route template with its constraints. Throws RouteError naming the problem.
+ * @example compileRoute('items/{id:int:min(1)}/{*rest}', fn)
  */
 export function compileRoute<T>(template: string, target: T): CompiledRoute<T> {
-  const segments = template
-    .replace(/^\/+|\/+$/g, '')
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map((s): Segment => {
-      const m = /^\{(\*)?([A-Za-z_][\w]*)(?::([a-z]+)(?:\([^)]*\))?)?(\?)?\}$/.exec(s);
-      if (!m) return { literal: s.toLowerCase() };
-      return { param: m[2], catchAll: !!m[1], constraint: m[3], optional: !!m[4] || !!m[1] };
+  let parsed;
+  try {
+    parsed = parseRouteTemplate(template.replace(/\/+$/, ''));
+  } catch (err) {
+    if (err instanceof RouteTemplateError) throw new RouteError(err.reason);
+    throw err;
+  }
+  const segments = parsed.map((s): Segment => {
+    if (s.kind === 'literal') return { literal: s.text.toLowerCase() };
+    const checks = s.constraints.map((c) => {
+      try {
+        return compileConstraint(c);
+      } catch (err) {
+        if (err instanceof RouteConstraintError) throw new RouteError(`the constraint '${c}' on '${s.name}': ${err.reason}`);
+        throw err;
+      }
     });
+    return { param: { name: s.name, optional: s.optional, catchAll: s.catchAll, defaultValue: s.defaultValue, checks } };
+  });
   return { template, segments, target };
 }
 
-/** Match a path (already split and decoded) against a route; returns the params or undefined. */
+/**
+ * Match a path (split at '/', segments decoded, none empty) against a route; returns the route values (defaults
+ * included, absent optional ones left out) or undefined.
+ * @example matchRoute(compileRoute('items/{id:int}', fn), ['items', '42']) // { id: '42' }
+ */
 export function matchRoute<T>(route: CompiledRoute<T>, parts: string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
-  let i = 0;
+  const values: Record<string, string> = {};
+  let consumed = 0;
   for (const seg of route.segments) {
-    if (seg.catchAll) {
-      if (i < parts.length) params[seg.param!] = parts.slice(i).join('/');
-      return params;
+    const part = parts[consumed];
+    if ('literal' in seg) {
+      if (part === undefined || part.toLowerCase() !== seg.literal) return undefined;
+      consumed++;
+      continue;
     }
-    const part = parts[i];
+    const p = seg.param;
+    if (p.catchAll) {
+      // A catch-all takes the rest, or its default, or stays absent; it is always the last segment.
+      const rest = parts.slice(consumed).join('/');
+      if (rest) values[p.name] = rest;
+      else if (p.defaultValue !== undefined) values[p.name] = p.defaultValue;
+      consumed = parts.length;
+      break;
+    }
     if (part === undefined) {
-      if (seg.optional) continue;
-      return undefined;
+      if (p.defaultValue !== undefined) values[p.name] = p.defaultValue;
+      else if (!p.optional) return undefined;
+      continue;
     }
-    if (seg.literal !== undefined) {
-      if (part.toLowerCase() !== seg.literal) return undefined;
-    } else {
-      const c = seg.constraint ? CONSTRAINTS[seg.constraint] : undefined;
-      if (c && !c.test(part)) return undefined;
-      params[seg.param!] = part;
-    }
-    i++;
+    values[p.name] = part;
+    consumed++;
   }
-  return i === parts.length ? params : undefined;
-}
-
-/** Most specific first: more literal segments, then fewer optional/catch-all ones. */
-export function sortRoutes<T>(routes: CompiledRoute<T>[]): CompiledRoute<T>[] {
-  const score = (r: CompiledRoute<T>) => r.segments.filter((s) => s.literal !== undefined).length * 100 - r.segments.filter((s) => s.optional).length * 10 + r.segments.length;
-  return [...routes].sort((a, b) => score(b) - score(a));
+  if (consumed < parts.length) return undefined;
+  for (const seg of route.segments) {
+    if (!('param' in seg)) continue;
+    const value = values[seg.param.name];
+    if (value === undefined && seg.param.optional) continue;
+    if (!seg.param.checks.every((check) => check(value))) return undefined;
+  }
+  return values;
 }

@@ -8,10 +8,13 @@ import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
 import { RegisteredFunction } from '../registry';
 import { ApiResponse, DurableApi, WEBHOOK_BASE } from '../durable/api';
-import { CompiledRoute, compileRoute, matchRoute, sortRoutes } from './routes';
+import { requestParams } from './request-params';
+import { RouteTable } from './route-table';
 
 export interface ServerOptions {
   app: LoadedApp;
+  /** The app's HTTP routes, checked at start-up (see Host.start). */
+  routes: RouteTable;
   invoker: Invoker;
   api: DurableApi;
   log: LogSink;
@@ -20,11 +23,6 @@ export interface ServerOptions {
   /** The client binding JSON for this request's origin. */
   clientBinding: (origin: string) => unknown;
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
-}
-
-interface HttpTarget {
-  fn: RegisteredFunction;
-  methods: string[];
 }
 
 interface ResponseLike {
@@ -49,16 +47,9 @@ interface Cookie {
 /** The HTTP server of a devhost. */
 export class HostServer {
   private readonly server: http.Server;
-  private readonly routes: CompiledRoute<HttpTarget>[];
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(private readonly o: ServerOptions) {
-    const list = o.app.registry.byKind('http').map((fn) => {
-      const route = typeof fn.trigger.route === 'string' && fn.trigger.route.length > 0 ? fn.trigger.route : fn.name;
-      const methods = (Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase());
-      return compileRoute(route, { fn, methods });
-    });
-    this.routes = sortRoutes(list);
     this.server = http.createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -89,13 +80,13 @@ export class HostServer {
 
   /** Lines describing every function, the way Core Tools prints them at start. */
   describe(origin: string): string[] {
+    const registry = this.o.app.registry;
+    const routes = new Map(this.o.routes.routes.map((r) => [r.fn, r]));
     const lines: string[] = [];
-    for (const fn of this.o.app.registry.functions.values()) {
-      if (fn.kind === 'http') {
-        const route = typeof fn.trigger.route === 'string' && fn.trigger.route ? fn.trigger.route : fn.name;
-        const methods = (Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase());
-        lines.push(`${fn.name}: [${methods.join(',')}] ${origin}/${this.o.routePrefix ? this.o.routePrefix + '/' : ''}${route}`);
-      } else lines.push(`${fn.name}: ${fn.trigger.type}`);
+    for (const fn of registry.functions.values()) {
+      const route = routes.get(fn);
+      const line = route ? `${fn.name}: [${route.methods.join(',')}] ${origin}/${this.o.routePrefix ? this.o.routePrefix + '/' : ''}${route.template}` : `${fn.name}: ${fn.trigger.type}`;
+      lines.push(registry.isDisabled(fn.name) ? `${line} (disabled)` : line);
     }
     return lines;
   }
@@ -105,6 +96,9 @@ export class HostServer {
       const host = req.headers.host ?? 'localhost';
       const url = new URL(req.url ?? '/', `http://${host}`);
       const headers = flatHeaders(req.headers);
+      // The client's address in X-Forwarded-For, where Azure's front end puts it (the worker gets no socket address).
+      // Replaced, not appended, so a local client cannot choose the address an app limits it by.
+      headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
       if (url.pathname === WEBHOOK_BASE || url.pathname.startsWith(WEBHOOK_BASE + '/')) {
         const body = await readBody(req, this.o.maxBodyBytes);
         const out = await this.o.api.handle({ method: req.method ?? 'GET', url, headers, body });
@@ -127,19 +121,19 @@ export class HostServer {
           }
         });
       const method = (req.method ?? 'GET').toUpperCase();
-      let allowed: string[] | undefined;
-      for (const r of this.routes) {
-        const params = matchRoute(r, parts);
-        if (!params) continue;
-        if (!r.target.methods.includes(method)) {
-          allowed = [...(allowed ?? []), ...r.target.methods];
-          continue;
+      const found = this.o.routes.match(method, parts);
+      if (found && 'route' in found) {
+        const fn = found.route.fn;
+        // FunctionInvocationMiddleware: a disabled function keeps its route and answers 404.
+        if (this.o.app.registry.isDisabled(fn.name)) {
+          throw new HostError('NotFound', `Function '${fn.name}' is disabled (app setting AzureWebJobs.${fn.name}.Disabled), so ${method} ${url.pathname} answers 404 as on Azure. Remove the setting or set it to false to call it.`);
         }
         const body = await readBody(req, this.o.maxBodyBytes);
-        return await this.invokeHttp(r.target.fn, method, url, headers, params, body, res);
+        const params = requestParams(found.params, url.searchParams, this.o.app.registry.httpStream);
+        return await this.invokeHttp(fn, method, url, headers, params, body, res);
       }
-      if (allowed) {
-        const allow = [...new Set(allowed)].join(', ');
+      if (found) {
+        const allow = found.allowed.join(', ');
         throw new HostError('MethodNotAllowed', `${method} is not allowed for ${url.pathname}; use ${allow}.`, { Allow: allow });
       }
       throw new HostError('NotFound', `No function matches ${method} ${url.pathname}.`);

@@ -9,6 +9,7 @@ interface Entry {
   status: InstanceMeta['status'];
   createdTime: string;
   history: string[];
+  actions: string[];
   inbox: Map<string, string>;
 }
 
@@ -35,7 +36,7 @@ export class MemoryStore implements Store {
     const e = this.entries.get(instanceId);
     if (!e) return undefined;
     const inbox = [...e.inbox.keys()].sort().map((k) => JSON.parse(e.inbox.get(k)!) as InboxMessage);
-    return { meta: JSON.parse(e.meta), history: e.history.map((h) => JSON.parse(h)), inbox };
+    return { meta: JSON.parse(e.meta), history: e.history.map((h) => JSON.parse(h)), actions: [...e.actions], inbox };
   }
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
@@ -61,10 +62,14 @@ export class MemoryStore implements Store {
   async commit(instanceId: string, commit: Commit): Promise<void> {
     const e = this.entries.get(instanceId);
     if (!e) return; // purged meanwhile
-    if (commit.dropExecution !== undefined) e.history = [];
+    if (commit.dropExecution !== undefined || commit.replaceHistory) {
+      e.history = [];
+      e.actions = [];
+    }
     e.meta = JSON.stringify(commit.meta);
     e.status = commit.meta.status;
     for (const ev of commit.append) e.history.push(JSON.stringify(ev));
+    e.actions.push(...(commit.actions ?? []));
     for (const id of commit.consumed) e.inbox.delete(id);
     for (const m of commit.enqueue ?? []) e.inbox.set(m.id, JSON.stringify(m));
   }
@@ -77,5 +82,5 @@ export class MemoryStore implements Store {
 }
 
 function fresh(meta: InstanceMeta, first: InboxMessage): Entry {
-  return { meta: JSON.stringify(meta), status: meta.status, createdTime: meta.createdTime, history: [], inbox: new Map([[first.id, JSON.stringify(first)]]) };
+  return { meta: JSON.stringify(meta), status: meta.status, createdTime: meta.createdTime, history: [], actions: [], inbox: new Map([[first.id, JSON.stringify(first)]]) };
 }

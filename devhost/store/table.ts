@@ -7,8 +7,10 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
 //   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
-//                              (for server-side filters) and t0,t1,... (tombstones, see `commit`)
-//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...)
+//                              (for server-side filters), t0,t1,... (tombstones, see `commit`) and historyFrom
+//                              (after a rewind: the first history row of the execution that counts)
+//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...), and
+//                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
 //   I:<message id>             one inbox message (JSON in d0,d1,...)
 // Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
 
@@ -80,6 +82,8 @@ interface Cursor {
   nextSeq: number;
   /** Consumed message ids whose rows may still exist (recorded in the meta row, hidden from `load`). */
   tombstones: string[];
+  /** Seq of the first history row of `executionId` that counts: a rewind wrote the whole history again from there. */
+  historyFrom: number;
 }
 
 type Props = Record<string, string>;
@@ -139,7 +143,7 @@ export class TableStore implements Store {
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [] });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], historyFrom: 0 });
   }
 
   /** Not atomic: deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
@@ -159,8 +163,10 @@ export class TableStore implements Store {
     const meta = JSON.parse(readChunks(m, 'd')) as InstanceMeta;
     const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
     const hPrefix = historyPrefix(meta.executionId);
-    const hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
+    const historyFrom = Number(m.historyFrom ?? 0);
+    const hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix) && Number(r.rowKey!.slice(hPrefix.length)) >= historyFrom).sort((a, b) => compare(a.rowKey!, b.rowKey!));
     const history = hRows.flatMap((r) => JSON.parse(readChunks(r, 'd')) as HistoryEvent[]);
+    const actions = hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
     const inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX));
     const present = inboxRows.map((r) => r.rowKey!.slice(INBOX.length));
     const inbox = inboxRows
@@ -173,11 +179,12 @@ export class TableStore implements Store {
       const last = hRows.at(-1);
       this.cursors.set(instanceId, {
         executionId: meta.executionId,
-        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
+        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : historyFrom,
         tombstones: present.filter((p) => tomb.has(p)),
+        historyFrom,
       });
     }
-    return { meta, history, inbox };
+    return { meta, history, actions, inbox };
   }
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
@@ -244,14 +251,17 @@ export class TableStore implements Store {
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
     const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
-    const hs = historyEntities(id, exec, nextSeq, commit.append);
+    const hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
     const adds = (commit.enqueue ?? []).map((m) => inboxEntity(id, m));
     const room = MAX_TX_ACTIONS - 1 - hs.length - adds.length;
     const inTx = consumed.slice(0, room);
     const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
-    const m = metaEntity(commit.meta, tombstones);
+    // A rewind writes the whole history as new rows after the old ones and moves historyFrom past those, in the
+    // same transaction as the meta; the old rows are deleted afterwards (load ignores them meanwhile).
+    const historyFrom = commit.replaceHistory ? nextSeq : cur.executionId === exec ? cur.historyFrom : 0;
+    const m = metaEntity(commit.meta, tombstones, historyFrom);
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
@@ -287,9 +297,9 @@ export class TableStore implements Store {
         throw err;
       }
     }
-    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones };
+    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones, historyFrom };
     this.cursors.set(id, next);
-    await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined);
+    await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined, commit.replaceHistory);
   }
 
   async purge(instanceId: string): Promise<boolean> {
@@ -301,13 +311,17 @@ export class TableStore implements Store {
   }
 
   /** Deletes the rows past the atomic part of a commit; failures are reported, and retried by the next commit. */
-  private async cleanUp(id: string, cur: Cursor, dropExecution: string | undefined): Promise<void> {
+  private async cleanUp(id: string, cur: Cursor, dropExecution: string | undefined, replaced?: boolean): Promise<void> {
     try {
       if (cur.tombstones.length > 0) {
         await this.deleteRows(id, cur.tombstones.map((t) => INBOX + t));
         cur.tombstones = []; // the meta row keeps listing them until the next commit: harmless, the rows are gone
       }
       if (dropExecution !== undefined) await this.deleteRows(id, await this.keysWithPrefix(id, historyPrefix(dropExecution)));
+      if (replaced) {
+        const prefix = historyPrefix(cur.executionId);
+        await this.deleteRows(id, (await this.keysWithPrefix(id, prefix)).filter((k) => Number(k.slice(prefix.length)) < cur.historyFrom));
+      }
     } catch (err) {
       this.onCleanupError(err instanceof Error ? err : new Error(String(err)));
     }
@@ -441,7 +455,7 @@ function historyPrefix(executionId: string): string {
   return `H:${executionId}:`;
 }
 
-function metaEntity(meta: InstanceMeta, tombstones: string[]): Entity {
+function metaEntity(meta: InstanceMeta, tombstones: string[], historyFrom = 0): Entity {
   const e: Entity = {
     partitionKey: meta.instanceId,
     rowKey: META_ROW,
@@ -449,12 +463,14 @@ function metaEntity(meta: InstanceMeta, tombstones: string[]): Entity {
     createdTime: meta.createdTime,
     name: meta.name,
     ...chunks('d', JSON.stringify(meta)),
+    ...(historyFrom > 0 ? { historyFrom: String(historyFrom) } : {}),
   };
   return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
 }
 
-function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[]): Entity {
-  return { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
+function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[] = []): Entity {
+  const row: Entity = { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
+  return actions.length > 0 ? { ...row, ...chunks('a', JSON.stringify(actions)) } : row;
 }
 
 /**
@@ -462,21 +478,21 @@ function historyEntity(id: string, executionId: string, seq: number, events: His
  * activity result and the output that repeats it). Rows are filled in order, so loading them in seq
  * order gives the events back in order.
  */
-function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[]): Entity[] {
+function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[]): Entity[] {
   const rows: Entity[] = [];
   let group: HistoryEvent[] = [];
-  let chars = 0;
+  let chars = JSON.stringify(actions).length;
   for (const ev of events) {
     const n = JSON.stringify(ev).length;
     if (group.length > 0 && chars + n > ROW_CHARS) {
-      rows.push(historyEntity(id, executionId, seq + rows.length, group));
+      rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
       group = [];
       chars = 0;
     }
     group.push(ev);
     chars += n + 1;
   }
-  if (group.length > 0) rows.push(historyEntity(id, executionId, seq + rows.length, group));
+  if (group.length > 0 || (rows.length === 0 && actions.length > 0)) rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
   return rows;
 }
 

@@ -39,6 +39,10 @@ export interface InstanceMeta {
   createdTime: string;
   lastUpdatedTime: string;
   parent?: { instanceId: string; executionId: string; taskId: number } | null;
+  /** The orchestration version (ExecutionStarted.Version; "" when none). Absent in instances stored before versioning. */
+  version?: string;
+  /** Structured failure reported to a parent instead of a reason text (a version mismatch under the Fail strategy). */
+  failureDetails?: unknown;
   engine: unknown;
 }
 
@@ -56,6 +60,8 @@ export interface InboxMessage {
 export interface StoredInstance {
   meta: InstanceMeta;
   history: HistoryEvent[];
+  /** Signatures of the actions the current execution recorded, in order (the engine's determinism check). */
+  actions: string[];
   inbox: InboxMessage[];
 }
 
@@ -68,12 +74,16 @@ export interface Commit {
   meta: InstanceMeta;
   /** Events to append to the history of `meta.executionId`. */
   append: HistoryEvent[];
+  /** Action signatures to append beside them (stored with the history, so the meta does not grow per round). */
+  actions?: string[];
   /** Inbox messages consumed by this episode. */
   consumed: string[];
   /** When set, the history of this older execution is dropped (continue-as-new). */
   dropExecution?: string;
   /** Messages added to the inbox in the same write (continue-as-new: the new execution's ExecutionStarted). */
   enqueue?: InboxMessage[];
+  /** Rewind: `append` and `actions` replace the stored history and action list of `meta.executionId` instead of extending them. */
+  replaceHistory?: boolean;
 }
 
 export interface InstanceQuery {

@@ -32,6 +32,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   invalid_idempotency_key: 400,
   too_many_attempts: 429,
   rate_limited: 429,
+  too_many_signups: 429,
+  server_busy: 503,
   body_too_large: 413,
   line_too_long: 413,
   unsupported_media_type: 415,

@@ -79,7 +79,7 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     const s = await subject.open();
     const m = meta('round-trip', { parent: { instanceId: 'p', executionId: 'pe', taskId: 3 }, customStatus: '"hi"', engine: { deep: [1, { a: null }] } });
     await s.create(m, msg(mid(0)));
-    expect(await s.load('round-trip')).toEqual({ meta: m, history: [], inbox: [msg(mid(0))] });
+    expect(await s.load('round-trip')).toEqual({ meta: m, history: [], actions: [], inbox: [msg(mid(0))] });
     expect(await s.getMeta('round-trip')).toEqual(m);
     expect(await s.load('nobody')).toBeUndefined();
     expect(await s.getMeta('nobody')).toBeUndefined();
@@ -120,12 +120,12 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     const running = meta('atomic', { status: 'Running', lastUpdatedTime: '2024-05-01T10:00:01.000Z', engine: { nextId: 2 } });
     const first = [ev(12, -1), ev(0, -1, { Name: 'Hello', Input: '"x"' }), ev(4, 0, { Name: 'SayHello' })];
     await s.commit('atomic', { meta: running, append: first, consumed: [mid(0)] });
-    expect(await s.load('atomic')).toEqual({ meta: running, history: first, inbox: [msg(mid(1))] });
+    expect(await s.load('atomic')).toEqual({ meta: running, history: first, actions: [], inbox: [msg(mid(1))] });
 
     const done = { ...running, status: 'Completed' as const, output: '"Hello Tokyo!"' };
     const second = [ev(12, -1), ev(5, -1, { TaskScheduledId: 0, Result: '"Hello Tokyo!"' }), ev(1, 1, { Result: '"Hello Tokyo!"' })];
     await s.commit('atomic', { meta: done, append: second, consumed: [mid(1)] });
-    expect(await s.load('atomic')).toEqual({ meta: done, history: [...first, ...second], inbox: [] });
+    expect(await s.load('atomic')).toEqual({ meta: done, history: [...first, ...second], actions: [], inbox: [] });
     expect(await s.getMeta('atomic')).toEqual(done);
   });
 
@@ -134,14 +134,14 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     await s.create(meta('quiet'), msg(mid(0)));
     await s.commit('quiet', { meta: meta('quiet', { status: 'Running' }), append: [ev(12, -1)], consumed: [] });
     await s.commit('quiet', { meta: meta('quiet', { status: 'Suspended' }), append: [], consumed: [mid(0)] });
-    expect(await s.load('quiet')).toEqual({ meta: meta('quiet', { status: 'Suspended' }), history: [ev(12, -1)], inbox: [] });
+    expect(await s.load('quiet')).toEqual({ meta: meta('quiet', { status: 'Suspended' }), history: [ev(12, -1)], actions: [], inbox: [] });
   });
 
   it('consuming a message that is already gone is a no-op', async () => {
     const s = await subject.open();
     await s.create(meta('gone'), msg(mid(0)));
     await s.commit('gone', { meta: meta('gone', { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(0), 'never-enqueued', mid(0)] });
-    expect(await s.load('gone')).toEqual({ meta: meta('gone', { status: 'Running' }), history: [ev(12, -1)], inbox: [] });
+    expect(await s.load('gone')).toEqual({ meta: meta('gone', { status: 'Running' }), history: [ev(12, -1)], actions: [], inbox: [] });
   });
 
   it('a commit consuming more messages than one transaction holds hides all of them', async () => {
@@ -174,12 +174,12 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     await s.commit('can', { meta: meta('can', { status: 'Running' }), append: [ev(11, -1, { TimerId: 0 })], consumed: [] });
     const e2 = meta('can', { executionId: 'e2', status: 'ContinuedAsNew', input: '2' });
     await s.commit('can', { meta: e2, append: [], consumed: [], dropExecution: 'e1' });
-    expect(await s.load('can')).toEqual({ meta: e2, history: [], inbox: [] });
+    expect(await s.load('can')).toEqual({ meta: e2, history: [], actions: [], inbox: [] });
     const fresh = [ev(12, -1), ev(0, -1, { Name: 'Hello', Input: '2' })];
     await s.enqueue('can', msg(mid(1), ev(0, -1), 'e2'));
     await s.commit('can', { meta: { ...e2, status: 'Running' }, append: fresh, consumed: [mid(1)] });
     await s.commit('can', { meta: { ...e2, status: 'Running' }, append: [ev(4, 0)], consumed: [] });
-    expect(await s.load('can')).toEqual({ meta: { ...e2, status: 'Running' }, history: [...fresh, ev(4, 0)], inbox: [] });
+    expect(await s.load('can')).toEqual({ meta: { ...e2, status: 'Running' }, history: [...fresh, ev(4, 0)], actions: [], inbox: [] });
   });
 
   it('continue-as-new in the same commit that appends the new execution history', async () => {
@@ -188,7 +188,35 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     await s.commit('can2', { meta: meta('can2', { status: 'Running' }), append: [ev(12, -1), ev(0, -1)], consumed: [mid(0)] });
     const e2 = meta('can2', { executionId: 'e2', status: 'Running' });
     await s.commit('can2', { meta: e2, append: [ev(0, -1, { Input: 'next' })], consumed: [], dropExecution: 'e1' });
-    expect(await s.load('can2')).toEqual({ meta: e2, history: [ev(0, -1, { Input: 'next' })], inbox: [] });
+    expect(await s.load('can2')).toEqual({ meta: e2, history: [ev(0, -1, { Input: 'next' })], actions: [], inbox: [] });
+  });
+
+  it('action signatures are appended beside the history and dropped with it at continue-as-new', async () => {
+    const s = await subject.open();
+    await s.create(meta('acts'), msg(mid(0)));
+    await s.commit('acts', { meta: meta('acts', { status: 'Running' }), append: [ev(12, -1), ev(0, -1)], actions: ["CallActivity 'A'", 'CreateTimer'], consumed: [mid(0)] });
+    await s.commit('acts', { meta: meta('acts', { status: 'Running' }), append: [ev(12, -1), ev(11, -1)], actions: ["CallActivity 'B'"], consumed: [] });
+    await s.commit('acts', { meta: meta('acts', { status: 'Running' }), append: [ev(12, -1)], consumed: [] });
+    expect((await s.load('acts'))?.actions).toEqual(["CallActivity 'A'", 'CreateTimer', "CallActivity 'B'"]);
+    const e2 = meta('acts', { executionId: 'e2', status: 'Running' });
+    await s.commit('acts', { meta: e2, append: [ev(0, -1)], actions: ['WaitForExternalEvent'], consumed: [], dropExecution: 'e1' });
+    expect((await s.load('acts'))?.actions).toEqual(['WaitForExternalEvent']);
+  });
+
+  it('replaceHistory (rewind): the events and actions become the whole history, and later commits append to it', async () => {
+    const s = await subject.open();
+    await s.create(meta('rw'), msg(mid(0)));
+    await s.commit('rw', { meta: meta('rw', { status: 'Running' }), append: [ev(12, -1), ev(0, -1), ev(4, 0, { Name: 'A' })], actions: ["CallActivity 'A'"], consumed: [mid(0)] });
+    await s.commit('rw', { meta: meta('rw', { status: 'Failed' }), append: [ev(12, -1), ev(6, -1, { TaskScheduledId: 0 }), ev(1, -1)], consumed: [] });
+    const rewound = [ev(12, -1), ev(0, -1), ev(17, 0), ev(12, -1), ev(17, -1), ev(17, -1), ev(4, 0, { Name: 'A' })];
+    await s.enqueue('rw', msg(mid(1)));
+    await s.commit('rw', { meta: meta('rw', { status: 'Pending' }), append: rewound, actions: ["CallActivity 'A'"], consumed: [], replaceHistory: true });
+    expect(await s.load('rw')).toEqual({ meta: meta('rw', { status: 'Pending' }), history: rewound, actions: ["CallActivity 'A'"], inbox: [msg(mid(1))] });
+    await s.commit('rw', { meta: meta('rw', { status: 'Completed' }), append: [ev(5, -1, { TaskScheduledId: 0 })], actions: ['CreateTimer'], consumed: [mid(1)] });
+    expect(await s.load('rw')).toEqual({ meta: meta('rw', { status: 'Completed' }), history: [...rewound, ev(5, -1, { TaskScheduledId: 0 })], actions: ["CallActivity 'A'", 'CreateTimer'], inbox: [] });
+    // A continue-as-new after a rewind starts the new execution's history from nothing.
+    await s.commit('rw', { meta: meta('rw', { executionId: 'e2', status: 'Running' }), append: [ev(0, -1)], consumed: [], dropExecution: 'e1' });
+    expect((await s.load('rw'))?.history).toEqual([ev(0, -1)]);
   });
 
   it('a 200 KB event (with non-ASCII text and emoji) round-trips intact', async () => {
@@ -248,7 +276,7 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     expect(await s.purge('p1')).toBe(false);
     expect(await s.purge('never')).toBe(false);
     await s.create(meta('p1', { name: 'Again' }), msg(mid(7)));
-    expect(await s.load('p1')).toEqual({ meta: meta('p1', { name: 'Again' }), history: [], inbox: [msg(mid(7))] });
+    expect(await s.load('p1')).toEqual({ meta: meta('p1', { name: 'Again' }), history: [], actions: [], inbox: [msg(mid(7))] });
   });
 
   it('recreate replaces a finished instance: new meta, no old history, only the new first message', async () => {
@@ -258,7 +286,7 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     await s.enqueue('again', msg(mid(1)));
     const second = meta('again', { executionId: 'e9', createdTime: '2024-06-01T00:00:00.000Z', input: '"second"' });
     await s.recreate(second, msg(mid(2), ev(0, -1), 'e9'));
-    expect(await s.load('again')).toEqual({ meta: second, history: [], inbox: [msg(mid(2), ev(0, -1), 'e9')] });
+    expect(await s.load('again')).toEqual({ meta: second, history: [], actions: [], inbox: [msg(mid(2), ev(0, -1), 'e9')] });
     await s.commit('again', { meta: { ...second, status: 'Running' }, append: [ev(12, -1)], consumed: [mid(2)] });
     expect((await s.load('again'))!.history).toEqual([ev(12, -1)]);
     await s.recreate(meta('fresh-id'), msg(mid(0)));
@@ -286,7 +314,7 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
       await s.commit(id, { meta: meta(id, { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(0)] });
     }
     for (const id of odd) {
-      expect(await s.load(id)).toEqual({ meta: meta(id, { status: 'Running' }), history: [ev(12, -1)], inbox: [msg(mid(1))] });
+      expect(await s.load(id)).toEqual({ meta: meta(id, { status: 'Running' }), history: [ev(12, -1)], actions: [], inbox: [msg(mid(1))] });
       expect(await s.getMeta(id)).toEqual(meta(id, { status: 'Running' }));
       expect((await s.list({ instanceIdPrefix: id })).map((m) => m.instanceId)).toContain(id);
     }
@@ -397,7 +425,7 @@ describe('TableStore only', () => {
 
     const b = tableStore(taskHub);
     await b.init(); // idempotent on an existing table
-    expect(await b.load('r')).toEqual({ meta: meta('r', { status: 'Running' }), history: [ev(12, -1), ev(0, -1), ev(4, 0)], inbox: [msg(mid(1))] });
+    expect(await b.load('r')).toEqual({ meta: meta('r', { status: 'Running' }), history: [ev(12, -1), ev(0, -1), ev(4, 0)], actions: [], inbox: [msg(mid(1))] });
     expect((await b.list()).map((m) => m.instanceId).sort()).toEqual(['r', 'r2']);
     await b.commit('r', { meta: meta('r', { status: 'Running' }), append: [ev(5, -1)], consumed: [mid(1)] });
     expect((await b.load('r'))!.history).toEqual([ev(12, -1), ev(0, -1), ev(4, 0), ev(5, -1)]);
@@ -405,7 +433,7 @@ describe('TableStore only', () => {
     // A commit right after a restart, without a load first, still appends in order.
     const c = tableStore(taskHub);
     await c.commit('r', { meta: meta('r', { status: 'Completed' }), append: [ev(1, 1)], consumed: [] });
-    expect(await c.load('r')).toEqual({ meta: meta('r', { status: 'Completed' }), history: [ev(12, -1), ev(0, -1), ev(4, 0), ev(5, -1), ev(1, 1)], inbox: [] });
+    expect(await c.load('r')).toEqual({ meta: meta('r', { status: 'Completed' }), history: [ev(12, -1), ev(0, -1), ev(4, 0), ev(5, -1), ev(1, 1)], actions: [], inbox: [] });
   });
 
   it('a commit from a stale view fails whole: its meta and consumed messages are not written', async () => {
@@ -420,11 +448,11 @@ describe('TableStore only', () => {
     const err = await b.commit('stale', { meta: meta('stale', { status: 'Failed' }), append: [ev(3, -1)], consumed: [mid(1)] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'StaleWrite' });
     expect((err as Error).message).toMatch(/Instance 'stale': history row 'H:e1:0000000000' already exists/);
-    expect(await a.load('stale')).toEqual({ meta: meta('stale', { status: 'Running' }), history: [ev(12, -1)], inbox: [msg(mid(1))] });
+    expect(await a.load('stale')).toEqual({ meta: meta('stale', { status: 'Running' }), history: [ev(12, -1)], actions: [], inbox: [msg(mid(1))] });
     // b recovers by loading again
     await b.load('stale');
     await b.commit('stale', { meta: meta('stale', { status: 'Failed' }), append: [ev(3, -1)], consumed: [mid(1)] });
-    expect(await a.load('stale')).toEqual({ meta: meta('stale', { status: 'Failed' }), history: [ev(12, -1), ev(3, -1)], inbox: [] });
+    expect(await a.load('stale')).toEqual({ meta: meta('stale', { status: 'Failed' }), history: [ev(12, -1), ev(3, -1)], actions: [], inbox: [] });
   });
 
   it('one history row per commit; a dropped execution and a purge leave no rows behind', async () => {
@@ -439,6 +467,24 @@ describe('TableStore only', () => {
     await s.enqueue('rows', msg(mid(1)));
     expect(await s.purge('rows')).toBe(true);
     expect(await rowKeys(s, 'rows')).toEqual([]);
+  });
+
+  it('replaceHistory writes the new rows and the meta in one transaction, then deletes the old rows; a restarted store reads only the new ones', async () => {
+    const taskHub = hub();
+    const s = tableStore(taskHub);
+    await s.init();
+    await s.create(meta('rwt'), msg(mid(0)));
+    for (let i = 0; i < 3; i++) await s.commit('rwt', { meta: meta('rwt', { status: 'Running' }), append: [ev(12, -1), ev(4, i)], consumed: i === 0 ? [mid(0)] : [] });
+    // As if the clean-up after the rewrite had failed: an old row stays, and nothing reads it.
+    const keep = await raw(s).getEntity('rwt', 'H:e1:0000000001');
+    await s.commit('rwt', { meta: meta('rwt', { status: 'Pending' }), append: [ev(12, -1), ev(17, 0)], consumed: [], replaceHistory: true });
+    expect((await rowKeys(s, 'rwt')).sort()).toEqual(['H:e1:0000000003', 'M']);
+    await raw(s).createEntity({ partitionKey: 'rwt', rowKey: 'H:e1:0000000001', d0: String(keep.d0) });
+    const after = tableStore(taskHub);
+    expect((await after.load('rwt'))!.history).toEqual([ev(12, -1), ev(17, 0)]);
+    await after.commit('rwt', { meta: meta('rwt', { status: 'Completed' }), append: [ev(1, -1)], consumed: [] });
+    expect((await after.load('rwt'))!.history).toEqual([ev(12, -1), ev(17, 0), ev(1, -1)]);
+    expect((await rowKeys(s, 'rwt')).sort()).toEqual(['H:e1:0000000001', 'H:e1:0000000003', 'H:e1:0000000004', 'M']);
   });
 
   it('consumed messages past the transaction limit are deleted after the commit', async () => {
@@ -473,7 +519,7 @@ describe('TableStore only', () => {
       proxy.next = 'reset-before';
       await s.enqueue('flaky', msg(mid(2)));
       expect(proxy.faults).toBe(5);
-      expect(await s.load('flaky')).toEqual({ meta: meta('flaky', { status: 'Running', lastUpdatedTime: 'later' }), history: [ev(12, -1)], inbox: [msg(mid(2))] });
+      expect(await s.load('flaky')).toEqual({ meta: meta('flaky', { status: 'Running', lastUpdatedTime: 'later' }), history: [ev(12, -1)], actions: [], inbox: [msg(mid(2))] });
       expect(await s.create(meta('flaky'), msg(mid(9))).catch((e: unknown) => e)).toMatchObject({ code: 'StoreConflict' });
     } finally {
       await proxy.close();
@@ -509,7 +555,7 @@ describe('TableStore only', () => {
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'TableStoreError', code: 'PayloadTooLarge' });
     expect((err as Error).message).toMatch(/^Instance 'huge': this commit would write \d+ KB to table storage; the limit is 900 KB/);
-    expect(await s.load('huge')).toEqual({ meta: meta('huge'), history: [], inbox: [msg(mid(0))] });
+    expect(await s.load('huge')).toEqual({ meta: meta('huge'), history: [], actions: [], inbox: [msg(mid(0))] });
     await expect(s.enqueue('huge', msg(mid(1), ev(6, -1, { Input: 'y'.repeat(600_000) })))).rejects.toThrow(/Instance 'huge': this message would write/);
   });
 
