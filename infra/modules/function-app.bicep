@@ -47,6 +47,12 @@ var commonSettings = {
   GAME_PASSWORD_COST: '17'
   GAME_SIGNUPS_PER_HOUR: string(gameSignupsPerHour)
   GAME_TABLE_PREFIX: gameTablePrefix
+  // Per-player limits (README, Settings): the defaults, written out so they can be changed in the portal.
+  GAME_MAX_TASKS_PER_PLAYER: '100'
+  GAME_MAX_COMMANDS_PER_PLAYER: '10'
+  GAME_MAX_DELAY_SECONDS: '31536000'
+  GAME_INPUT_RATE: '10'
+  GAME_INPUT_BURST: '30'
   GAME_DEV_COMMANDS: '0'
 }
 // Flex Consumption sets the runtime in functionAppConfig; these settings are for Elastic Premium only.
