@@ -120,7 +120,7 @@ export async function timers(n: number, leadMs: number, spreadMs: number): Promi
     // Poll only the timer count while timers fire (listing instances would itself delay them).
     while (host.engine.pendingTimers > 0) await new Promise((r) => setTimeout(r, 200));
     await host.idle();
-    const done = await host.engine.listMetas({ runtimeStatus: ['Completed'] });
+    const done = await host.store.list({ runtimeStatus: ['Completed'] });
     if (done.length !== n) throw new Error(`${done.length} of ${n} timer orchestrations completed`);
     const late = done.map((m) => Number(JSON.parse(m.output ?? '0')));
     return { timers: n, rssMb, lateP50: percentile(late, 50), lateP99: percentile(late, 99), lateMax: Math.max(...late) };

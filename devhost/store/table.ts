@@ -1,8 +1,10 @@
 // Store on Azure Table Storage (Azurite or a real account): one table per task hub, one partition per
 // instance, so the result of every episode is written by a single entity-group transaction (atomic).
 import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError, StoredInstance } from './types';
+import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
+import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
+import { IndexRow, InstanceIndex, isActive } from './table-index';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
@@ -12,6 +14,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 //                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
 //   I:<message id>             one inbox message (JSON in d0,d1,...)
 // Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
+// Beside it, `<taskHub>Index` holds one summary row per instance for listing and recovery (see table-index.ts).
 
 /** An entity-group transaction holds at most 100 operations. */
 const MAX_TX_ACTIONS = 100;
@@ -34,6 +37,8 @@ const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_A
 
 /** Durable's own task hub rule (3 to 45 letters and digits, starting with a letter); table names allow nothing else. */
 const TASK_HUB = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
+/** Instances read at once when a page of the index is checked against their meta rows or loaded. */
+const READ_CONCURRENCY = 16;
 /** Characters Azure Table keys may not contain. */
 const BAD_KEY_CHAR = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
@@ -81,6 +86,8 @@ interface Cursor {
   nextSeq: number;
   /** Consumed message ids whose rows may still exist (recorded in the meta row, hidden from `load`). */
   tombstones: string[];
+  /** The status the index row was last written with (or read as), so a commit writes the index only when it changes. */
+  status: RuntimeStatus;
 }
 
 type Props = Record<string, string>;
@@ -97,7 +104,11 @@ type Row = TableEntityResult<Record<string, unknown>>;
 export class TableStore implements Store {
   readonly kind = 'table' as const;
   readonly tableName: string;
+  readonly indexTableName: string;
   private readonly client: TableClient;
+  private readonly index: InstanceIndex;
+  /** Index rows whose write after a commit failed: retried by the next commit (and repaired by reads). */
+  private readonly indexBacklog = new Map<string, IndexRow>();
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
 
@@ -111,28 +122,40 @@ export class TableStore implements Store {
     }
     this.tableName = `${options.taskHub}Instances`;
     const conn = resolveConnectionString(options.connectionString);
-    this.client = TableClient.fromConnectionString(conn, this.tableName, {
+    const clientOptions = {
       allowInsecureConnection: isHttp(conn),
       // The SDK retries 408/5xx (503 included) and ECONNRESET-like network errors; once is enough for a
       // local host, and the retried transactions are made safe by `landed` below.
       retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
-    });
+    };
+    this.client = TableClient.fromConnectionString(conn, this.tableName, clientOptions);
+    this.indexTableName = `${options.taskHub}Index`;
+    this.index = new InstanceIndex(TableClient.fromConnectionString(conn, this.indexTableName, clientOptions));
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
   }
 
   async init(): Promise<void> {
-    try {
-      await this.client.createTable();
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
+    for (const client of [this.client, this.index.client]) {
+      try {
+        await client.createTable();
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
+      }
     }
   }
 
+  /** The index row first (an unfinished instance must never be missing from it), then the instance. */
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     const id = checkKey(meta.instanceId, 'instance id');
     const m = metaEntity(meta, []);
     const i = inboxEntity(id, first);
     checkSize(id, 'create', [m, i]);
+    if (!(await this.index.create(InstanceIndex.rowOf(meta)))) {
+      // A row exists: the instance's (then the create below fails and the row must stay as it is), or one a
+      // crash left behind (a purge that deleted the instance but not yet its row).
+      if (await this.getMeta(id)) throw new StoreConflictError(id);
+      await this.index.put(InstanceIndex.rowOf(meta));
+    }
     try {
       await this.client.submitTransaction([['create', m], ['upsert', i, 'Replace']]);
     } catch (err) {
@@ -140,11 +163,12 @@ export class TableStore implements Store {
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [] });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status });
   }
 
-  /** Not atomic: deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
+  /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
   async recreate(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    await this.index.put(InstanceIndex.rowOf(meta));
     await this.deletePartition(checkKey(meta.instanceId, 'instance id'));
     await this.create(meta, first);
   }
@@ -177,6 +201,7 @@ export class TableStore implements Store {
         executionId: meta.executionId,
         nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
         tombstones: present.filter((p) => tomb.has(p)),
+        status: meta.status,
       });
     }
     return { meta, history, actions, inbox };
@@ -194,21 +219,34 @@ export class TableStore implements Store {
   }
 
   async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
-    // The service narrows with the plain columns; matchesQuery decides. A server filter is only sent when
-    // its answer cannot differ from matchesQuery's (ASCII values: no doubt about the service's collation).
-    const clauses = [odata`RowKey eq ${META_ROW}`];
-    if (query.createdTimeFrom && isAscii(query.createdTimeFrom)) clauses.push(odata`createdTime ge ${query.createdTimeFrom}`);
-    if (query.createdTimeTo && isAscii(query.createdTimeTo)) clauses.push(odata`createdTime le ${query.createdTimeTo}`);
-    if (query.runtimeStatus && query.runtimeStatus.length > 0) {
-      clauses.push(`(${query.runtimeStatus.map((s) => odata`status eq ${s}`).join(' or ')})`);
-    }
-    const p = query.instanceIdPrefix;
-    if (p && isAscii(p) && p.charCodeAt(p.length - 1) < 0x7e) {
-      const end = p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
-      clauses.push(odata`PartitionKey ge ${p} and PartitionKey lt ${end}`);
-    }
-    const rows = await this.rows(clauses.join(' and '));
-    return rows.map((r) => JSON.parse(readChunks(r, 'd')) as InstanceMeta).filter((m) => matchesQuery(m, query));
+    return allPages((after) => this.listPage(query, { top: MAX_PAGE, after }));
+  }
+
+  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
+    return this.throughIndex(query, page, (id) => this.getMeta(id), (meta) => meta);
+  }
+
+  async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
+    return this.throughIndex({ runtimeStatus: [...ACTIVE_STATUSES] }, page, (id) => this.load(id), (s) => s.meta);
+  }
+
+  /**
+   * A page of the index, each row read from the instance itself (`read`, READ_CONCURRENCY at a time): what is
+   * returned is what the instance's meta row says, filtered again by the query. A row that disagrees with the
+   * meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
+   */
+  private async throughIndex<T>(query: InstanceQuery, page: PageRequest, read: (id: string) => Promise<T | undefined>, metaOf: (t: T) => InstanceMeta): Promise<Page<T>> {
+    const { rows, next } = await this.index.page(query, pageSize(page), page.after);
+    const items: T[] = [];
+    const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<T[]> => {
+      const item = await read(row.instanceId);
+      if (item === undefined) return [];
+      const meta = metaOf(item);
+      if (meta.status !== row.status && row.etag) await this.index.repair(InstanceIndex.rowOf(meta), row.etag);
+      return matchesQuery(meta, query) ? [item] : [];
+    });
+    for (const f of found) items.push(...f);
+    return { items, next };
   }
 
   /**
@@ -257,6 +295,9 @@ export class TableStore implements Store {
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
+    // The index says "unfinished" before the instance is (and "finished" only after it is): see table-index.ts.
+    const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
+    if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
 
     for (;;) {
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag: '*' }]];
@@ -289,13 +330,33 @@ export class TableStore implements Store {
         throw err;
       }
     }
-    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones };
+    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones, status: commit.meta.status };
     this.cursors.set(id, next);
+    if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
+    await this.flushIndex();
     await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined);
   }
 
+  /** The instance first, then its index row (a crash in between leaves a row that reads repair). */
   async purge(instanceId: string): Promise<boolean> {
-    return isKey(instanceId) ? this.deletePartition(instanceId) : false;
+    if (!isKey(instanceId)) return false;
+    const existed = await this.deletePartition(instanceId);
+    this.indexBacklog.delete(instanceId);
+    await this.index.delete(instanceId);
+    return existed;
+  }
+
+  /** Writes the index rows that wait (finishing commits); a failure is reported, the rows wait for the next commit. */
+  private async flushIndex(): Promise<void> {
+    for (const [id, row] of [...this.indexBacklog]) {
+      try {
+        await this.index.put(row);
+        if (this.indexBacklog.get(id) === row) this.indexBacklog.delete(id);
+      } catch (err) {
+        this.onCleanupError(new Error(`the index row of instance '${id}' could not be written (it says '${row.status}' at the next commit, or when a listing meets it): ${err instanceof Error ? err.message : String(err)}`));
+        return;
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -544,10 +605,6 @@ function txFailure(err: unknown): { status: number; index: number } | undefined 
   if (status === undefined) return undefined;
   const m = /^(\d+):/.exec(err instanceof Error ? err.message : '');
   return { status, index: m ? Number(m[1]) : -1 };
-}
-
-function isAscii(s: string): boolean {
-  return /^[\x20-\x7e]*$/.test(s);
 }
 
 function compare(a: string, b: string): number {

@@ -277,6 +277,39 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     expect((await s.load('fresh-id'))!.inbox).toEqual([msg(mid(0))]);
   });
 
+  it('listPage: instance-id order, pages of `top`, `next` until the last page, filters applied on every page', async () => {
+    const s = await subject.open();
+    const ids = ['b-3', 'a-1', 'c-1', 'a-2', 'b-1', 'ünï', 'a-10', 'b-2'];
+    for (const [n, id] of ids.entries()) await s.create(meta(id, { status: n % 2 ? 'Completed' : 'Running' }), msg(mid(0)));
+    const pages: string[][] = [];
+    let after: string | undefined;
+    do {
+      const page = await s.listPage({}, { top: 3, after });
+      pages.push(page.items.map((m) => m.instanceId));
+      after = page.next;
+    } while (after !== undefined);
+    expect(pages).toEqual([['a-1', 'a-10', 'a-2'], ['b-1', 'b-2', 'b-3'], ['c-1', 'ünï']]);
+    const running = await s.listPage({ runtimeStatus: ['Running'] }, { top: 100 });
+    expect(running).toEqual({ items: ['a-10', 'b-1', 'b-3', 'c-1'].map((id) => expect.objectContaining({ instanceId: id, status: 'Running' })), next: undefined });
+    expect((await s.listPage({ instanceIdPrefix: 'a-1' }, { top: 1 })).items.map((m) => m.instanceId)).toEqual(['a-1']);
+    expect((await s.list({ instanceIdPrefix: 'b' })).map((m) => m.instanceId)).toEqual(['b-1', 'b-2', 'b-3']);
+  });
+
+  it('loadActivePage: only unfinished instances, loaded whole, a page at a time', async () => {
+    const s = await subject.open();
+    const specs: Array<[string, InstanceMeta['status']]> = [['w1', 'Running'], ['w2', 'Completed'], ['w3', 'Pending'], ['w4', 'Suspended'], ['w5', 'Failed'], ['w6', 'ContinuedAsNew'], ['w7', 'Terminated']];
+    for (const [id, status] of specs) {
+      await s.create(meta(id), msg(mid(0)));
+      await s.commit(id, { meta: meta(id, { status }), append: [ev(12, -1)], consumed: [] });
+    }
+    const first = await s.loadActivePage({ top: 2 });
+    expect(first.items.map((x) => x.meta.instanceId)).toEqual(['w1', 'w3']);
+    expect(first.items[0]).toEqual({ meta: meta('w1', { status: 'Running' }), history: [ev(12, -1)], actions: [], inbox: [msg(mid(0))] });
+    const rest = await s.loadActivePage({ top: 10, after: first.next });
+    expect(rest.items.map((x) => x.meta.instanceId)).toEqual(['w4', 'w6']);
+    expect(rest.next).toBeUndefined();
+  });
+
   it('an id no store could have stored reads as absent', async () => {
     const s = await subject.open();
     for (const id of ['a\\b', 'a/b', 'q?', 'h#', 'tab\t', '']) {
@@ -395,6 +428,49 @@ describe('TableStore only', () => {
     for await (const e of raw(s).listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } })) keys.push(e.rowKey!);
     return keys;
   }
+
+  function rawIndex(s: TableStore): TableClient {
+    return TableClient.fromConnectionString(azuriteConnectionString(), s.indexTableName, { allowInsecureConnection: true });
+  }
+
+  it('lists through the index table: an instance whose index row is gone is not listed, and no history row is read', async () => {
+    const s = tableStore();
+    await s.init();
+    await s.create(meta('seen'), msg(mid(0)));
+    await s.create(meta('hidden'), msg(mid(0)));
+    await rawIndex(s).deleteEntity('hi', 'hidden');
+    expect((await s.list()).map((m) => m.instanceId)).toEqual(['seen']);
+    const rows: string[] = [];
+    for await (const e of rawIndex(s).listEntities()) rows.push(`${e.partitionKey}/${e.rowKey}/${String(e.status)}`);
+    expect(rows).toEqual(['se/seen/Pending']);
+  });
+
+  it('keeps the index row in step with the status, and a read repairs a row a crash left behind', async () => {
+    const s = tableStore();
+    await s.init();
+    const status = async (id: string) => String((await rawIndex(s).getEntity(id.slice(0, 2), id)).status);
+    await s.create(meta('ix'), msg(mid(0)));
+    expect(await status('ix')).toBe('Pending');
+    await s.commit('ix', { meta: meta('ix', { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(0)] });
+    expect(await status('ix')).toBe('Running');
+    await s.commit('ix', { meta: meta('ix', { status: 'Completed' }), append: [ev(1, -1)], consumed: [] });
+    expect(await status('ix')).toBe('Completed');
+    // As if the process had died between the instance's commit and its index write: the row still says Running.
+    await rawIndex(s).upsertEntity({ partitionKey: 'ix', rowKey: 'ix', status: 'Running', createdTime: T0, name: 'Hello' }, 'Replace');
+    expect((await s.listPage({ runtimeStatus: ['Running'] }, { top: 10 })).items).toEqual([]);
+    expect(await status('ix')).toBe('Completed');
+    // Recovery reads every unfinished row: it repairs them the same way and resumes nothing finished.
+    await rawIndex(s).upsertEntity({ partitionKey: 'ix', rowKey: 'ix', status: 'Suspended', createdTime: T0, name: 'Hello' }, 'Replace');
+    expect((await s.loadActivePage({ top: 10 })).items).toEqual([]);
+    expect(await status('ix')).toBe('Completed');
+    // A purge that died after deleting the instance leaves a row: skipped, and cleaned by the next purge or create.
+    await rawIndex(s).upsertEntity({ partitionKey: 'or', rowKey: 'orphan', status: 'Running', createdTime: T0, name: 'Hello' }, 'Replace');
+    expect((await s.list()).map((m) => m.instanceId)).toEqual(['ix']);
+    await s.create(meta('orphan'), msg(mid(0)));
+    expect(await status('orphan')).toBe('Pending');
+    expect(await s.purge('orphan')).toBe(true);
+    await expect(rawIndex(s).getEntity('or', 'orphan')).rejects.toMatchObject({ statusCode: 404 });
+  });
 
   it('a new TableStore on the same table sees everything and carries on (restart)', async () => {
     const taskHub = hub();
