@@ -223,9 +223,9 @@ export class DurableApi {
   private async start(req: ApiRequest, name: string, instanceId: string | undefined, origin: string): Promise<ApiResponse> {
     if (instanceId !== undefined) validateInstanceId(instanceId);
     const input = parseJsonBody(req, 'orchestration input');
-    const id = await this.engine.start(name, instanceId, input);
     const timeout = intParam(req.url, 'timeout', MAX_TIMEOUT_SECONDS);
     intParam(req.url, 'pollingInterval', MAX_TIMEOUT_SECONDS); // checked like timeout; the wait follows changes, not a poll
+    const id = await this.engine.start(name, instanceId, input);
     if (timeout) {
       const done = await this.waitForCompletion(id, timeout * 1000);
       // As waitForCompletionOrCreateCheckStatusResponse: the output when Completed, the status object otherwise (500 when Failed).

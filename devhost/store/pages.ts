@@ -22,7 +22,9 @@ export function decodeContinuation(token: string): string | undefined {
   const m = /^v1\.([A-Za-z0-9_-]{1,1400})$/.exec(token);
   if (!m) return undefined;
   const id = Buffer.from(m[1], 'base64url').toString('utf8');
-  return id.length > 0 && encodeContinuation(id) === token ? id : undefined;
+  // Only what could be an instance id (the rules of validateInstanceId), encoded exactly as this host encodes it.
+  if (id.length === 0 || id.length > 256 || /[/\\?#\u0000-\u001f\u007f-\u009f\ufffd]/.test(id)) return undefined;
+  return encodeContinuation(id) === token ? id : undefined;
 }
 
 /**
