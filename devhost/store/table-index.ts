@@ -139,7 +139,8 @@ export class InstanceIndex {
 
 /** The OData filter for a query: only clauses whose answer cannot differ from matchesIndex (ASCII values). */
 function narrowing(query: InstanceQuery, after: string | undefined): string {
-  const clauses: string[] = [];
+  // The lease row sorts among the instances ('@' is between digits and letters): the service leaves it out.
+  const clauses: string[] = [odata`PartitionKey ne ${LEASE_PARTITION}`];
   const p = query.instanceIdPrefix;
   if (p && isAscii(p) && p.charCodeAt(p.length - 1) < 0x7e) {
     const end = p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
@@ -151,7 +152,7 @@ function narrowing(query: InstanceQuery, after: string | undefined): string {
   if (query.createdTimeFrom && isAscii(query.createdTimeFrom)) clauses.push(odata`createdTime ge ${query.createdTimeFrom}`);
   if (query.createdTimeTo && isAscii(query.createdTimeTo)) clauses.push(odata`createdTime le ${query.createdTimeTo}`);
   if (query.runtimeStatus && query.runtimeStatus.length > 0) clauses.push(`(${query.runtimeStatus.map((s) => odata`status eq ${s}`).join(' or ')})`);
-  return clauses.length > 0 ? clauses.join(' and ') : odata`PartitionKey ne ${LEASE_PARTITION}`;
+  return clauses.join(' and ');
 }
 
 function matchesIndex(row: IndexRow, q: InstanceQuery): boolean {

@@ -5,6 +5,7 @@ import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, Inst
 import { matchesQuery } from './query';
 import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
 import { IndexRow, InstanceIndex, isActive } from './table-index';
+import { HubLease, LeaseOptions } from './lease';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
@@ -88,6 +89,9 @@ interface Cursor {
   tombstones: string[];
   /** The status the index row was last written with (or read as), so a commit writes the index only when it changes. */
   status: RuntimeStatus;
+  /** ETag and JSON text of the meta row as this store last read or wrote it: commits replace only that version. */
+  etag?: string;
+  metaText?: string;
 }
 
 type Props = Record<string, string>;
@@ -109,6 +113,8 @@ export class TableStore implements Store {
   private readonly index: InstanceIndex;
   /** Index rows whose write after a commit failed: retried by the next commit (and repaired by reads). */
   private readonly indexBacklog = new Map<string, IndexRow>();
+  private lease: HubLease | undefined;
+  private readonly taskHub: string;
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
 
@@ -120,6 +126,7 @@ export class TableStore implements Store {
           `(it becomes part of the Azure table name '<taskHub>Instances', which allows no other characters).`,
       );
     }
+    this.taskHub = options.taskHub;
     this.tableName = `${options.taskHub}Instances`;
     const conn = resolveConnectionString(options.connectionString);
     const clientOptions = {
@@ -144,8 +151,20 @@ export class TableStore implements Store {
     }
   }
 
+  /**
+   * Takes the task hub's lease (see lease.ts): from then on every write checks it first, so a host that lost it
+   * writes nothing. Throws LeaseError('LeaseHeld') naming the holder when another live host has the hub.
+   * @example await store.acquireLease({ onLost: (why) => host.stop(why) });
+   */
+  async acquireLease(options: Omit<LeaseOptions, 'taskHub'> = {}): Promise<void> {
+    const lease = new HubLease(this.index.client, { ...options, taskHub: this.taskHub });
+    await lease.acquire();
+    this.lease = lease;
+  }
+
   /** The index row first (an unfinished instance must never be missing from it), then the instance. */
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
     const m = metaEntity(meta, []);
     const i = inboxEntity(id, first);
@@ -156,18 +175,20 @@ export class TableStore implements Store {
       if (await this.getMeta(id)) throw new StoreConflictError(id);
       await this.index.put(InstanceIndex.rowOf(meta));
     }
+    let etag: string | undefined;
     try {
-      await this.client.submitTransaction([['create', m], ['upsert', i, 'Replace']]);
+      etag = (await this.client.submitTransaction([['create', m], ['upsert', i, 'Replace']])).getResponseForEntity(META_ROW)?.etag;
     } catch (err) {
       const f = txFailure(err);
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: readChunks(m, 'd') });
   }
 
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
   async recreate(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    this.lease?.check();
     await this.index.put(InstanceIndex.rowOf(meta));
     await this.deletePartition(checkKey(meta.instanceId, 'instance id'));
     await this.create(meta, first);
@@ -202,6 +223,8 @@ export class TableStore implements Store {
         nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
         tombstones: present.filter((p) => tomb.has(p)),
         status: meta.status,
+        etag: m.etag,
+        metaText: readChunks(m, 'd'),
       });
     }
     return { meta, history, actions, inbox };
@@ -209,9 +232,13 @@ export class TableStore implements Store {
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
     if (!isKey(instanceId)) return undefined;
+    const m = await this.metaRow(instanceId);
+    return m ? (JSON.parse(readChunks(m, 'd')) as InstanceMeta) : undefined;
+  }
+
+  private async metaRow(instanceId: string): Promise<Row | undefined> {
     try {
-      const m = await this.client.getEntity<Record<string, unknown>>(instanceId, META_ROW);
-      return JSON.parse(readChunks(m, 'd')) as InstanceMeta;
+      return await this.client.getEntity<Record<string, unknown>>(instanceId, META_ROW);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -256,6 +283,7 @@ export class TableStore implements Store {
    */
   async enqueue(instanceId: string, message: InboxMessage): Promise<void> {
     if (!isKey(instanceId)) return;
+    this.lease?.check();
     const i = inboxEntity(instanceId, message);
     checkSize(instanceId, 'message', [i]);
     try {
@@ -279,6 +307,7 @@ export class TableStore implements Store {
   async commit(instanceId: string, commit: Commit): Promise<void> {
     const id = instanceId;
     if (!isKey(id)) return;
+    this.lease?.check();
     const exec = checkKey(commit.meta.executionId, 'execution id');
     if (!this.cursors.has(id)) await this.load(id); // after a restart: the rows tell where history ends
     const cur = this.cursors.get(id);
@@ -299,19 +328,41 @@ export class TableStore implements Store {
     const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
     if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
 
+    const metaText = readChunks(m, 'd');
+    let etag = cur.etag ?? '*';
     for (;;) {
-      const actions: TransactionAction[] = [['update', m, 'Replace', { etag: '*' }]];
+      // The meta row is replaced only in the version this store last saw: a writer that lost the task hub (or
+      // any other writer) cannot overwrite what the holder wrote since.
+      const actions: TransactionAction[] = [['update', m, 'Replace', { etag }]];
       for (const h of hs) actions.push(['create', h]);
       for (const a of adds) actions.push(['upsert', a, 'Replace']);
       for (const c of inTx) actions.push(['delete', { partitionKey: id, rowKey: INBOX + c }]);
       try {
-        await this.client.submitTransaction(actions);
+        etag = (await this.client.submitTransaction(actions)).getResponseForEntity(META_ROW)?.etag ?? '*';
         break;
       } catch (err) {
         const f = txFailure(err);
         if (f?.status === 404 && f.index === 0) {
           this.cursors.delete(id);
           return; // purged meanwhile
+        }
+        if (f?.status === 412 && f.index === 0) {
+          const stored = await this.metaRow(id);
+          if (!stored) {
+            this.cursors.delete(id);
+            return; // purged meanwhile
+          }
+          const text = readChunks(stored, 'd');
+          if (text === cur.metaText) {
+            etag = stored.etag; // only touched (an enqueue merges into the meta row): same content, new ETag
+            continue;
+          }
+          if (text === metaText && (await this.landed(id, ...hs))) {
+            etag = stored.etag; // a retried request whose first attempt went through
+            break;
+          }
+          this.cursors.delete(id);
+          throw new TableStoreError('StaleWrite', `Instance '${id}': its meta row changed since this store last read it, so another writer changed this instance. Nothing was written; load the instance again before committing.`);
         }
         if (f?.status === 404 && f.index >= firstDelete && f.index < actions.length) {
           inTx.splice(f.index - firstDelete, 1); // already gone: deleting it is a no-op, like the memory store
@@ -330,7 +381,7 @@ export class TableStore implements Store {
         throw err;
       }
     }
-    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones, status: commit.meta.status };
+    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText };
     this.cursors.set(id, next);
     if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
     await this.flushIndex();
@@ -340,6 +391,7 @@ export class TableStore implements Store {
   /** The instance first, then its index row (a crash in between leaves a row that reads repair). */
   async purge(instanceId: string): Promise<boolean> {
     if (!isKey(instanceId)) return false;
+    this.lease?.check();
     const existed = await this.deletePartition(instanceId);
     this.indexBacklog.delete(instanceId);
     await this.index.delete(instanceId);
@@ -359,8 +411,11 @@ export class TableStore implements Store {
     }
   }
 
+  /** Gives the lease back (so the next host starts at once) and forgets the cursors; the SDK's HTTP agent needs no release. */
   async close(): Promise<void> {
-    this.cursors.clear(); // the SDK's HTTP agent needs no release
+    await this.lease?.release();
+    this.lease = undefined;
+    this.cursors.clear();
   }
 
   /** Deletes the rows past the atomic part of a commit; failures are reported, and retried by the next commit. */

@@ -507,12 +507,29 @@ describe('TableStore only', () => {
     await a.commit('stale', { meta: meta('stale', { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(0)] });
     const err = await b.commit('stale', { meta: meta('stale', { status: 'Failed' }), append: [ev(3, -1)], consumed: [mid(1)] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'StaleWrite' });
-    expect((err as Error).message).toMatch(/Instance 'stale': history row 'H:e1:0000000000' already exists/);
+    expect((err as Error).message).toMatch(/Instance 'stale': its meta row changed since this store last read it/);
     expect(await a.load('stale')).toEqual({ meta: meta('stale', { status: 'Running' }), history: [ev(12, -1)], actions: [], inbox: [msg(mid(1))] });
     // b recovers by loading again
     await b.load('stale');
     await b.commit('stale', { meta: meta('stale', { status: 'Failed' }), append: [ev(3, -1)], consumed: [mid(1)] });
     expect(await a.load('stale')).toEqual({ meta: meta('stale', { status: 'Failed' }), history: [ev(12, -1), ev(3, -1)], actions: [], inbox: [] });
+  });
+
+  it('meta writes are ETag-guarded: a writer whose view is older cannot overwrite a meta-only change, an enqueue in between is fine', async () => {
+    const taskHub = hub();
+    const a = tableStore(taskHub);
+    await a.init();
+    await a.create(meta('guard'), msg(mid(0)));
+    const b = tableStore(taskHub);
+    await b.load('guard');
+    await a.commit('guard', { meta: meta('guard', { status: 'Suspended' }), append: [], consumed: [] });
+    const err = await b.commit('guard', { meta: meta('guard', { status: 'Running', customStatus: '"b"' }), append: [], consumed: [] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'StaleWrite' });
+    expect((await a.getMeta('guard'))?.status).toBe('Suspended');
+    // An enqueue touches the meta row (new ETag, same content): the holder's next commit still goes through.
+    await a.enqueue('guard', msg(mid(1)));
+    await a.commit('guard', { meta: meta('guard', { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(0)] });
+    expect(await a.load('guard')).toMatchObject({ meta: { status: 'Running' }, inbox: [msg(mid(1))] });
   });
 
   it('one history row per commit; a dropped execution and a purge leave no rows behind', async () => {
