@@ -92,7 +92,23 @@ interface Cursor {
   /** ETag and JSON text of the meta row as this store last read or wrote it: commits replace only that version. */
   etag?: string;
   metaText?: string;
+  /** Ids of the stored inbox messages not consumed yet (written into the meta row, see `inventory`). */
+  inbox: Set<string>;
 }
+
+/**
+ * What the meta row says about the other rows of its partition, so that `load` can read them by key (point
+ * reads) instead of querying the partition: Azurite answers any query by scanning the whole table, which made
+ * recovery of 10,000 instances take minutes. `hn` = history rows of the current execution, `i` chunks = the ids
+ * of unconsumed inbox rows; an enqueue sets `qx` (the list may be incomplete: query instead) and the next
+ * commit, which knows the inbox, writes the list again without it.
+ */
+interface Inventory {
+  historyRows: number;
+  inbox: string[];
+}
+/** Up to this many history rows, a load reads rows by key; beyond, one partition query is cheaper. */
+const MAX_POINT_READS = 16;
 
 type Props = Record<string, string>;
 type Entity = TableEntity<Props>;
@@ -166,7 +182,7 @@ export class TableStore implements Store {
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
-    const m = metaEntity(meta, []);
+    const m = metaEntity(meta, [], { historyRows: 0, inbox: [first.id] });
     const i = inboxEntity(id, first);
     checkSize(id, 'create', [m, i]);
     if (!(await this.index.create(InstanceIndex.rowOf(meta)))) {
@@ -183,7 +199,7 @@ export class TableStore implements Store {
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: readChunks(m, 'd') });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: readChunks(m, 'd'), inbox: new Set([first.id]) });
   }
 
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
@@ -196,24 +212,34 @@ export class TableStore implements Store {
 
   async load(instanceId: string): Promise<StoredInstance | undefined> {
     if (!isKey(instanceId)) return undefined;
-    const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
-    const m = rows.find((r) => r.rowKey === META_ROW);
+    const m = await this.metaRow(instanceId);
     if (!m) {
       this.cursors.delete(instanceId);
       return undefined; // rows without a meta row are leftovers of an interrupted purge (see deletePartition)
     }
+    const inv = inventoryOf(m);
     const meta = JSON.parse(readChunks(m, 'd')) as InstanceMeta;
-    const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
     const hPrefix = historyPrefix(meta.executionId);
-    const hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
+    let hRows: Row[] | undefined;
+    let inboxRows: Row[] = [];
+    if (inv && inv.historyRows <= MAX_POINT_READS) {
+      const keys = [...Array.from({ length: inv.historyRows }, (_, n) => hPrefix + String(n).padStart(SEQ_DIGITS, '0')), ...inv.inbox.map((i) => INBOX + i)];
+      const got = await mapLimit(keys, READ_CONCURRENCY, (k) => this.row(instanceId, k));
+      const h = got.slice(0, inv.historyRows);
+      if (h.every((r) => r !== undefined)) {
+        hRows = h as Row[];
+        inboxRows = got.slice(inv.historyRows).filter((r): r is Row => r !== undefined);
+      }
+    }
+    const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
+    if (!hRows) {
+      const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
+      hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
+      inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX) && !tomb.has(r.rowKey!.slice(INBOX.length)));
+    }
     const history = hRows.flatMap((r) => JSON.parse(readChunks(r, 'd')) as HistoryEvent[]);
     const actions = hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
-    const inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX));
-    const present = inboxRows.map((r) => r.rowKey!.slice(INBOX.length));
-    const inbox = inboxRows
-      .filter((r) => !tomb.has(r.rowKey!.slice(INBOX.length)))
-      .map((r) => JSON.parse(readChunks(r, 'd')) as InboxMessage)
-      .sort((a, b) => compare(a.id, b.id));
+    const inbox = inboxRows.map((r) => JSON.parse(readChunks(r, 'd')) as InboxMessage).sort((a, b) => compare(a.id, b.id));
     // Only a store without a cursor (after a restart) takes it from a load: this store's own writes move
     // it, and a load that read before a commit but finished after it (the history API) must not rewind it.
     if (!this.cursors.has(instanceId)) {
@@ -221,13 +247,24 @@ export class TableStore implements Store {
       this.cursors.set(instanceId, {
         executionId: meta.executionId,
         nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
-        tombstones: present.filter((p) => tomb.has(p)),
+        tombstones: [...tomb], // deleting a row that is already gone is harmless
         status: meta.status,
         etag: m.etag,
         metaText: readChunks(m, 'd'),
+        inbox: new Set(inbox.map((x) => x.id)),
       });
     }
     return { meta, history, actions, inbox };
+  }
+
+  /** One row by key, or undefined. */
+  private async row(instanceId: string, rowKey: string): Promise<Row | undefined> {
+    try {
+      return await this.client.getEntity<Record<string, unknown>>(instanceId, rowKey);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
   }
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
@@ -236,13 +273,8 @@ export class TableStore implements Store {
     return m ? (JSON.parse(readChunks(m, 'd')) as InstanceMeta) : undefined;
   }
 
-  private async metaRow(instanceId: string): Promise<Row | undefined> {
-    try {
-      return await this.client.getEntity<Record<string, unknown>>(instanceId, META_ROW);
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
+  private metaRow(instanceId: string): Promise<Row | undefined> {
+    return this.row(instanceId, META_ROW);
   }
 
   async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
@@ -286,9 +318,10 @@ export class TableStore implements Store {
     this.lease?.check();
     const i = inboxEntity(instanceId, message);
     checkSize(instanceId, 'message', [i]);
+    this.cursors.get(instanceId)?.inbox.add(message.id); // before sending: a commit racing this one must list it
     try {
       await this.client.submitTransaction([
-        ['update', { partitionKey: instanceId, rowKey: META_ROW }, 'Merge', { etag: '*' }],
+        ['update', { partitionKey: instanceId, rowKey: META_ROW, qx: '1' }, 'Merge', { etag: '*' }],
         ['upsert', i, 'Replace'],
       ]);
     } catch (err) {
@@ -320,7 +353,13 @@ export class TableStore implements Store {
     const room = MAX_TX_ACTIONS - 1 - hs.length - adds.length;
     const inTx = consumed.slice(0, room);
     const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
-    const m = metaEntity(commit.meta, tombstones);
+    const inventory = (): Inventory => {
+      const inbox = new Set(cur.inbox);
+      for (const c of consumed) inbox.delete(c);
+      for (const a of commit.enqueue ?? []) inbox.add(a.id);
+      return { historyRows: nextSeq + hs.length, inbox: [...inbox] };
+    };
+    let m = metaEntity(commit.meta, tombstones, inventory());
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
@@ -333,6 +372,7 @@ export class TableStore implements Store {
     for (;;) {
       // The meta row is replaced only in the version this store last saw: a writer that lost the task hub (or
       // any other writer) cannot overwrite what the holder wrote since.
+      m = metaEntity(commit.meta, tombstones, inventory()); // the inbox may have grown since (an enqueue in between)
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag }]];
       for (const h of hs) actions.push(['create', h]);
       for (const a of adds) actions.push(['upsert', a, 'Replace']);
@@ -381,7 +421,8 @@ export class TableStore implements Store {
         throw err;
       }
     }
-    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText };
+    const inv = inventory();
+    const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox) };
     this.cursors.set(id, next);
     if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
     await this.flushIndex();
@@ -559,7 +600,7 @@ function historyPrefix(executionId: string): string {
   return `H:${executionId}:`;
 }
 
-function metaEntity(meta: InstanceMeta, tombstones: string[]): Entity {
+function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory): Entity {
   const e: Entity = {
     partitionKey: meta.instanceId,
     rowKey: META_ROW,
@@ -567,8 +608,16 @@ function metaEntity(meta: InstanceMeta, tombstones: string[]): Entity {
     createdTime: meta.createdTime,
     name: meta.name,
     ...chunks('d', JSON.stringify(meta)),
+    hn: String(inventory.historyRows),
+    ...chunks('i', JSON.stringify(inventory.inbox)),
   };
   return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
+}
+
+/** The meta row's inventory, or undefined when it has none (written before it existed) or an enqueue marked it incomplete. */
+function inventoryOf(m: Record<string, unknown>): Inventory | undefined {
+  if (typeof m.hn !== 'string' || m.qx !== undefined) return undefined;
+  return { historyRows: Number(m.hn), inbox: JSON.parse(readChunks(m, 'i', '[]')) as string[] };
 }
 
 function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[] = []): Entity {

@@ -532,6 +532,25 @@ describe('TableStore only', () => {
     expect(await a.load('guard')).toMatchObject({ meta: { status: 'Running' }, inbox: [msg(mid(1))] });
   });
 
+  it('load reads the rows the meta row lists by key; after an enqueue (list marked incomplete) it queries the partition', async () => {
+    const s = tableStore();
+    await s.init();
+    await s.create(meta('inv'), msg(mid(0)));
+    await s.commit('inv', { meta: meta('inv', { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(0)] });
+    // A row the meta row does not list (no writer of this store makes one): a load by key does not see it...
+    await raw(s).createEntity({ partitionKey: 'inv', rowKey: `I:${mid(5)}`, d0: JSON.stringify(msg(mid(5))) });
+    const fresh = tableStore(s.tableName.replace(/Instances$/, ''));
+    expect((await fresh.load('inv'))!.inbox).toEqual([]);
+    // ...an enqueue marks the list incomplete, so the next load queries and sees every row.
+    await fresh.enqueue('inv', msg(mid(6)));
+    const again = tableStore(s.tableName.replace(/Instances$/, ''));
+    expect((await again.load('inv'))!.inbox.map((x) => x.id)).toEqual([mid(5), mid(6)]);
+    // The next commit writes the complete list again.
+    await again.commit('inv', { meta: meta('inv', { status: 'Running' }), append: [ev(12, -1)], consumed: [mid(5)] });
+    const last = tableStore(s.tableName.replace(/Instances$/, ''));
+    expect(await last.load('inv')).toEqual({ meta: meta('inv', { status: 'Running' }), history: [ev(12, -1), ev(12, -1)], actions: [], inbox: [msg(mid(6))] });
+  });
+
   it('one history row per commit; a dropped execution and a purge leave no rows behind', async () => {
     const s = tableStore();
     await s.init();
