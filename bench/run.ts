@@ -1,6 +1,6 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,game]
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery,game]
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -64,6 +64,21 @@ async function main(): Promise<void> {
   if (want('timers')) {
     rows.push(await repeat('devhost, memory store, real clock: 10,000 pending timers', runs, 'RSS < 300 MB, lateness p99 < 50 ms', () =>
       runChild(SCENARIOS, 'timers', { n: 10_000, leadMs: 1000, spreadMs: 10_000 })));
+  }
+  if (want('recovery')) {
+    // A fresh Azurite per size, seeded once (minutes for 100,000), then timed `runs` times: recovery only reads.
+    for (const [n, live] of [[10_000, 10_000], [100_000, 10_000]] as const) {
+      const azurite = await startAzurite();
+      try {
+        const hub = `Recovery${n}`;
+        const seeded = await runChild(SCENARIOS, 'seed', { n, live, taskHub: hub, connectionString: azurite.connectionString });
+        process.stderr.write(`  seeded ${n} instances (${live} waiting) in ${seeded.seconds.toFixed(0)} s\n`);
+        rows.push(await repeat(`devhost, table store on Azurite: start-up with ${n.toLocaleString('en')} stored instances (${live.toLocaleString('en')} waiting on a timer, the rest completed)`, runs, n === 10_000 ? 'recovery < 10 s' : 'list 50 < 100 ms', () =>
+          runChild(SCENARIOS, 'recovery', { taskHub: hub, connectionString: azurite.connectionString })));
+      } finally {
+        await azurite.stop();
+      }
+    }
   }
   if (want('throughput-table') || want('game')) {
     const azurite = await startAzurite();
