@@ -6,6 +6,7 @@ import { matchesQuery } from './query';
 import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
 import { IndexRow, InstanceIndex, isActive } from './table-index';
 import { HubLease, LeaseOptions } from './lease';
+import { BLOB_THRESHOLD_CHARS, LargePayloads } from './blobs';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
@@ -34,7 +35,7 @@ const INBOX = 'I:';
 const DEV_ACCOUNT = AZURITE_ACCOUNT;
 const DEV_KEY = AZURITE_KEY;
 /** What `UseDevelopmentStorage=true` means: Azurite's well-known account on its default table port. */
-const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:10002/${DEV_ACCOUNT}`;
+const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:10000/${DEV_ACCOUNT};TableEndpoint=http://127.0.0.1:10002/${DEV_ACCOUNT}`;
 
 /** Durable's own task hub rule (3 to 45 letters and digits, starting with a letter); table names allow nothing else. */
 const TASK_HUB = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
@@ -131,6 +132,7 @@ export class TableStore implements Store {
   private readonly indexBacklog = new Map<string, IndexRow>();
   private lease: HubLease | undefined;
   private readonly taskHub: string;
+  private readonly blobs: LargePayloads;
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
 
@@ -154,6 +156,9 @@ export class TableStore implements Store {
     this.client = TableClient.fromConnectionString(conn, this.tableName, clientOptions);
     this.indexTableName = `${options.taskHub}Index`;
     this.index = new InstanceIndex(TableClient.fromConnectionString(conn, this.indexTableName, clientOptions));
+    this.blobs = new LargePayloads(conn, options.taskHub, () =>
+      new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage connection string (AzureWebJobsStorage) names no BlobEndpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), or use UseDevelopmentStorage=true.`),
+    );
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
   }
 
@@ -189,7 +194,7 @@ export class TableStore implements Store {
       const id = checkKey(meta.instanceId, 'instance id');
       const hs = historyEntities(id, meta.executionId, 0, history, actions);
       const m = metaEntity(meta, [], { historyRows: hs.length, inbox: inbox.map((x) => x.id) });
-      const rows = [m, ...hs, ...inbox.map((x) => inboxEntity(id, x))];
+      const rows = await Promise.all([m, ...hs, ...inbox.map((x) => inboxEntity(id, x))].map((e) => this.offload(e)));
       checkSize(id, 'import', rows, MAX_TX_BYTES);
       await this.client.submitTransaction(rows.map((e): TransactionAction => ['upsert', e, 'Replace']));
     });
@@ -199,8 +204,8 @@ export class TableStore implements Store {
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
-    const m = metaEntity(meta, [], { historyRows: 0, inbox: [first.id] });
-    const i = inboxEntity(id, first);
+    const m = await this.offload(metaEntity(meta, [], { historyRows: 0, inbox: [first.id] }));
+    const i = await this.offload(inboxEntity(id, first));
     checkSize(id, 'create', [m, i]);
     if (!(await this.index.create(InstanceIndex.rowOf(meta)))) {
       // A row exists: the instance's (then the create below fails and the row must stay as it is), or one a
@@ -216,7 +221,7 @@ export class TableStore implements Store {
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: readChunks(m, 'd'), inbox: new Set([first.id]) });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: payloadKey(m), inbox: new Set([first.id]) });
   }
 
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
@@ -235,7 +240,7 @@ export class TableStore implements Store {
       return undefined; // rows without a meta row are leftovers of an interrupted purge (see deletePartition)
     }
     const inv = inventoryOf(m);
-    const meta = JSON.parse(readChunks(m, 'd')) as InstanceMeta;
+    const meta = JSON.parse(await this.payload(m)) as InstanceMeta;
     const hPrefix = historyPrefix(meta.executionId);
     let hRows: Row[] | undefined;
     let inboxRows: Row[] = [];
@@ -254,9 +259,9 @@ export class TableStore implements Store {
       hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
       inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX) && !tomb.has(r.rowKey!.slice(INBOX.length)));
     }
-    const history = hRows.flatMap((r) => JSON.parse(readChunks(r, 'd')) as HistoryEvent[]);
+    const history = (await Promise.all(hRows.map(async (r) => JSON.parse(await this.payload(r)) as HistoryEvent[]))).flat();
     const actions = hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
-    const inbox = inboxRows.map((r) => JSON.parse(readChunks(r, 'd')) as InboxMessage).sort((a, b) => compare(a.id, b.id));
+    const inbox = (await Promise.all(inboxRows.map(async (r) => JSON.parse(await this.payload(r)) as InboxMessage))).sort((a, b) => compare(a.id, b.id));
     // Only a store without a cursor (after a restart) takes it from a load: this store's own writes move
     // it, and a load that read before a commit but finished after it (the history API) must not rewind it.
     if (!this.cursors.has(instanceId)) {
@@ -267,7 +272,7 @@ export class TableStore implements Store {
         tombstones: [...tomb], // deleting a row that is already gone is harmless
         status: meta.status,
         etag: m.etag,
-        metaText: readChunks(m, 'd'),
+        metaText: payloadKey(m),
         inbox: new Set(inbox.map((x) => x.id)),
       });
     }
@@ -287,7 +292,23 @@ export class TableStore implements Store {
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
     if (!isKey(instanceId)) return undefined;
     const m = await this.metaRow(instanceId);
-    return m ? (JSON.parse(readChunks(m, 'd')) as InstanceMeta) : undefined;
+    return m ? (JSON.parse(await this.payload(m)) as InstanceMeta) : undefined;
+  }
+
+  /** A row's JSON payload: its `d` chunks, or the blob `b` names (see blobs.ts). */
+  private payload(row: Record<string, unknown>): Promise<string> {
+    return typeof row.b === 'string' ? this.blobs.get(row.b) : Promise.resolve(readChunks(row, 'd'));
+  }
+
+  /** The row as written: a payload over BLOB_THRESHOLD_CHARS moves to a blob first (uploaded before the row is). */
+  private async offload(e: Entity): Promise<Entity> {
+    const text = readChunks(e, 'd');
+    if (text.length <= BLOB_THRESHOLD_CHARS) return e;
+    const name = await this.blobs.put(e.partitionKey, text);
+    const out: Entity = { partitionKey: e.partitionKey, rowKey: e.rowKey };
+    for (const [k, v] of Object.entries(e)) if (k !== 'partitionKey' && k !== 'rowKey' && !/^d\d+$/.test(k)) out[k] = v as string;
+    out.b = name;
+    return out;
   }
 
   private metaRow(instanceId: string): Promise<Row | undefined> {
@@ -333,7 +354,7 @@ export class TableStore implements Store {
   async enqueue(instanceId: string, message: InboxMessage): Promise<void> {
     if (!isKey(instanceId)) return;
     this.lease?.check();
-    const i = inboxEntity(instanceId, message);
+    const i = await this.offload(inboxEntity(instanceId, message));
     checkSize(instanceId, 'message', [i]);
     this.cursors.get(instanceId)?.inbox.add(message.id); // before sending: a commit racing this one must list it
     try {
@@ -363,10 +384,10 @@ export class TableStore implements Store {
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
     const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
-    const hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
+    const hs = await Promise.all(historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []).map((h) => this.offload(h)));
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
-    const adds = (commit.enqueue ?? []).map((m) => inboxEntity(id, m));
+    const adds = await Promise.all((commit.enqueue ?? []).map((x) => this.offload(inboxEntity(id, x))));
     const room = MAX_TX_ACTIONS - 1 - hs.length - adds.length;
     const inTx = consumed.slice(0, room);
     const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
@@ -376,7 +397,7 @@ export class TableStore implements Store {
       for (const a of commit.enqueue ?? []) inbox.add(a.id);
       return { historyRows: nextSeq + hs.length, inbox: [...inbox] };
     };
-    let m = metaEntity(commit.meta, tombstones, inventory());
+    let m = await this.offload(metaEntity(commit.meta, tombstones, inventory()));
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
@@ -384,12 +405,13 @@ export class TableStore implements Store {
     const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
     if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
 
-    const metaText = readChunks(m, 'd');
+    let metaText = payloadKey(m);
     let etag = cur.etag ?? '*';
     for (;;) {
       // The meta row is replaced only in the version this store last saw: a writer that lost the task hub (or
       // any other writer) cannot overwrite what the holder wrote since.
-      m = metaEntity(commit.meta, tombstones, inventory()); // the inbox may have grown since (an enqueue in between)
+      m = await this.offload(metaEntity(commit.meta, tombstones, inventory())); // the inbox may have grown since (an enqueue in between)
+      metaText = payloadKey(m);
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag }]];
       for (const h of hs) actions.push(['create', h]);
       for (const a of adds) actions.push(['upsert', a, 'Replace']);
@@ -409,7 +431,7 @@ export class TableStore implements Store {
             this.cursors.delete(id);
             return; // purged meanwhile
           }
-          const text = readChunks(stored, 'd');
+          const text = payloadKey(stored);
           if (text === cur.metaText) {
             etag = stored.etag; // only touched (an enqueue merges into the meta row): same content, new ETag
             continue;
@@ -453,6 +475,7 @@ export class TableStore implements Store {
     const existed = await this.deletePartition(instanceId);
     this.indexBacklog.delete(instanceId);
     await this.index.delete(instanceId);
+    await this.blobs.deleteInstance(instanceId);
     return existed;
   }
 
@@ -543,7 +566,7 @@ export class TableStore implements Store {
     for (const row of rows) {
       try {
         const stored = await this.client.getEntity<Record<string, unknown>>(id, row.rowKey);
-        if (readChunks(stored, 'd') !== readChunks(row, 'd')) return false;
+        if (payloadKey(stored) !== payloadKey(row)) return false;
       } catch (err) {
         if (statusOf(err) === 404) return false;
         throw err;
@@ -685,6 +708,11 @@ function chunks(p: string, text: string): Props {
     i = end;
   } while (i < text.length);
   return out;
+}
+
+/** What identifies a row's payload without reading a blob: the blob name, or the JSON itself. */
+function payloadKey(row: Record<string, unknown>): string {
+  return typeof row.b === 'string' ? `blob:${row.b}` : readChunks(row, 'd');
 }
 
 function readChunks(row: Record<string, unknown>, p: string, fallback?: string): string {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { odata, TableClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../devhost/store/memory';
 import { resolveConnectionString, TableStore } from '../../devhost/store/table';
@@ -624,18 +625,31 @@ describe('TableStore only', () => {
     }
   });
 
-  it('a commit over the entity size limit fails with a clear error and writes nothing', async () => {
+  it('payloads over 60 KB go to blob storage (<hub>-largemessages, gzipped, the row keeps the name) and purge deletes them', async () => {
     const s = tableStore();
     await s.init();
-    await s.create(meta('huge'), msg(mid(0)));
-    const err = await s
-      .commit('huge', { meta: meta('huge', { status: 'Running' }), append: [ev(5, -1, { Result: 'x'.repeat(500_000) })], consumed: [mid(0)] })
-      .catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'TableStoreError', code: 'PayloadTooLarge' });
-    expect((err as Error).message).toMatch(/^Instance 'huge': this commit would write \d+ KB to table storage; the limit is 900 KB/);
-    expect(await s.load('huge')).toEqual({ meta: meta('huge'), history: [], actions: [], inbox: [msg(mid(0))] });
-    await expect(s.enqueue('huge', msg(mid(1), ev(6, -1, { Input: 'y'.repeat(600_000) })))).rejects.toThrow(/Instance 'huge': this message would write/);
+    await s.create(meta('huge', { input: JSON.stringify('i'.repeat(100_000)) }), msg(mid(0)));
+    const result = 'x😀'.repeat(1_000_000);
+    await s.commit('huge', { meta: meta('huge', { status: 'Running', input: JSON.stringify('i'.repeat(100_000)) }), append: [ev(5, -1, { Result: result })], consumed: [mid(0)] });
+    await s.enqueue('huge', msg(mid(1), ev(6, -1, { Input: 'y'.repeat(600_000) })));
+    const loaded = await tableStore(s.tableName.replace(/Instances$/, '')).load('huge');
+    expect(loaded!.history[0]!.Result).toBe(result);
+    expect(loaded!.inbox[0]!.event.Input).toBe('y'.repeat(600_000));
+    expect(loaded!.meta.input).toBe(JSON.stringify('i'.repeat(100_000)));
+    const m = await raw(s).getEntity<Record<string, unknown>>('huge', 'M');
+    expect(m.b).toMatch(/^huge\/[0-9a-f]{64}\.json\.gz$/);
+    expect(m.d0).toBeUndefined();
+    const container = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(`${s.tableName.replace(/Instances$/, '').toLowerCase()}-largemessages`);
+    const names = async () => {
+      const out: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix: 'huge/' })) out.push(b.name);
+      return out;
+    };
+    expect((await names()).length).toBe(4); // two versions of the meta, the history row, the message
+    expect(await s.purge('huge')).toBe(true);
+    expect(await names()).toEqual([]);
   });
+
 
   it('rejects a task hub that cannot be part of a table name, and keys Azure Tables cannot hold', async () => {
     expect(() => new TableStore({ connectionString: azuriteConnectionString(), taskHub: 'my-hub' })).toThrow(/Invalid task hub name 'my-hub': use 3 to 45 letters and digits/);
@@ -650,7 +664,7 @@ describe('TableStore only', () => {
 
   it('maps UseDevelopmentStorage=true to the Azurite development account', () => {
     expect(resolveConnectionString('UseDevelopmentStorage=true')).toBe(
-      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1',
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1',
     );
     expect(resolveConnectionString(azuriteConnectionString())).toBe(azuriteConnectionString());
     expect(new TableStore({ connectionString: 'UseDevelopmentStorage=true', taskHub: 'DevHub' }).tableName).toBe('DevHubInstances');
