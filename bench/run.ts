@@ -1,6 +1,6 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery,game]
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery(-10k|-100k),game]
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -65,9 +65,10 @@ async function main(): Promise<void> {
     rows.push(await repeat('devhost, memory store, real clock: 10,000 pending timers', runs, 'RSS < 300 MB, lateness p99 < 50 ms', () =>
       runChild(SCENARIOS, 'timers', { n: 10_000, leadMs: 1000, spreadMs: 10_000 })));
   }
-  if (want('recovery')) {
-    // A fresh Azurite per size, seeded once (minutes for 100,000), then timed `runs` times: recovery only reads.
-    for (const [n, live] of [[10_000, 10_000], [100_000, 10_000]] as const) {
+  // A fresh Azurite per size, seeded once (minutes for 100,000), then timed `runs` times: recovery only reads.
+  // `--only recovery` runs both sizes, `recovery-10k` / `recovery-100k` one.
+  for (const [n, live, name] of [[10_000, 10_000, 'recovery-10k'], [100_000, 10_000, 'recovery-100k']] as const) {
+    if (want('recovery') || want(name)) {
       const azurite = await startAzurite();
       try {
         const hub = `Recovery${n}`;

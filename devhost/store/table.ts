@@ -95,7 +95,22 @@ interface Cursor {
   metaText?: string;
   /** Ids of the stored inbox messages not consumed yet (written into the meta row, see `inventory`). */
   inbox: Set<string>;
+  /** The current execution's history and action signatures (JSON arrays) while they live in the meta row. */
+  inline?: Inline;
 }
+
+/**
+ * While an execution's history is short, it lives in the meta row itself (`h` chunks, actions in `g`), so a
+ * waiting instance is one row and loads with one read (recovery of 10,000 timers: 10,000 reads, not 20,000).
+ * The commit that would make it longer than INLINE_CHARS moves it into history rows (same transaction), and
+ * from then on the execution appends rows as before.
+ */
+interface Inline {
+  events: string;
+  actions: string;
+}
+const INLINE_CHARS = 8_000;
+const EMPTY_INLINE: Inline = { events: '[]', actions: '[]' };
 
 /**
  * What the meta row says about the other rows of its partition, so that `load` can read them by key (point
@@ -192,8 +207,10 @@ export class TableStore implements Store {
     await this.index.putMany(items.map((x) => InstanceIndex.rowOf(x.meta)));
     await mapLimit(items, concurrency, async ({ meta, history, actions, inbox }) => {
       const id = checkKey(meta.instanceId, 'instance id');
-      const hs = historyEntities(id, meta.executionId, 0, history, actions);
-      const m = metaEntity(meta, [], { historyRows: hs.length, inbox: inbox.map((x) => x.id) });
+      const inline = { events: JSON.stringify(history), actions: JSON.stringify(actions) };
+      const small = inline.events.length + inline.actions.length <= INLINE_CHARS;
+      const hs = small ? [] : historyEntities(id, meta.executionId, 0, history, actions);
+      const m = metaEntity(meta, [], { historyRows: hs.length, inbox: inbox.map((x) => x.id) }, small ? inline : undefined);
       const rows = await Promise.all([m, ...hs, ...inbox.map((x) => inboxEntity(id, x))].map((e) => this.offload(e)));
       checkSize(id, 'import', rows, MAX_TX_BYTES);
       await this.client.submitTransaction(rows.map((e): TransactionAction => ['upsert', e, 'Replace']));
@@ -204,7 +221,7 @@ export class TableStore implements Store {
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
-    const m = await this.offload(metaEntity(meta, [], { historyRows: 0, inbox: [first.id] }));
+    const m = await this.offload(metaEntity(meta, [], { historyRows: 0, inbox: [first.id] }, EMPTY_INLINE));
     const i = await this.offload(inboxEntity(id, first));
     checkSize(id, 'create', [m, i]);
     if (!(await this.index.create(InstanceIndex.rowOf(meta)))) {
@@ -221,7 +238,7 @@ export class TableStore implements Store {
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: payloadKey(m), inbox: new Set([first.id]) });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: payloadKey(m), inbox: new Set([first.id]), inline: EMPTY_INLINE });
   }
 
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
@@ -242,9 +259,12 @@ export class TableStore implements Store {
     const inv = inventoryOf(m);
     const meta = JSON.parse(await this.payload(m)) as InstanceMeta;
     const hPrefix = historyPrefix(meta.executionId);
+    const inline = inlineOf(m);
     let hRows: Row[] | undefined;
     let inboxRows: Row[] = [];
-    if (inv && inv.historyRows <= MAX_POINT_READS) {
+    if (inv && inline && inv.inbox.length === 0) {
+      hRows = []; // one read: a waiting instance whose history is short
+    } else if (inv && inv.historyRows <= MAX_POINT_READS) {
       const keys = [...Array.from({ length: inv.historyRows }, (_, n) => hPrefix + String(n).padStart(SEQ_DIGITS, '0')), ...inv.inbox.map((i) => INBOX + i)];
       const got = await mapLimit(keys, READ_CONCURRENCY, (k) => this.row(instanceId, k));
       const h = got.slice(0, inv.historyRows);
@@ -259,8 +279,9 @@ export class TableStore implements Store {
       hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
       inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX) && !tomb.has(r.rowKey!.slice(INBOX.length)));
     }
-    const history = (await Promise.all(hRows.map(async (r) => JSON.parse(await this.payload(r)) as HistoryEvent[]))).flat();
-    const actions = hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
+    if (inline) hRows = []; // (rows of the current execution exist only once it moved out of the meta row)
+    const history = inline ? (JSON.parse(inline.events) as HistoryEvent[]) : (await Promise.all(hRows.map(async (r) => JSON.parse(await this.payload(r)) as HistoryEvent[]))).flat();
+    const actions = inline ? (JSON.parse(inline.actions) as string[]) : hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
     const inbox = (await Promise.all(inboxRows.map(async (r) => JSON.parse(await this.payload(r)) as InboxMessage))).sort((a, b) => compare(a.id, b.id));
     // Only a store without a cursor (after a restart) takes it from a load: this store's own writes move
     // it, and a load that read before a commit but finished after it (the history API) must not rewind it.
@@ -274,6 +295,7 @@ export class TableStore implements Store {
         etag: m.etag,
         metaText: payloadKey(m),
         inbox: new Set(inbox.map((x) => x.id)),
+        inline,
       });
     }
     return { meta, history, actions, inbox };
@@ -383,8 +405,25 @@ export class TableStore implements Store {
     if (!this.cursors.has(id)) await this.load(id); // after a restart: the rows tell where history ends
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
-    const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
-    const hs = await Promise.all(historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []).map((h) => this.offload(h)));
+    // A new execution (continue-as-new) has a fresh id and no rows: it starts in the meta row.
+    const base = cur.executionId === exec ? cur.inline : EMPTY_INLINE;
+    let inline: Inline | undefined;
+    let hs: Entity[];
+    let nextSeq: number;
+    if (base) {
+      const grown = { events: joinJsonArrays(base.events, JSON.stringify(commit.append)), actions: joinJsonArrays(base.actions, JSON.stringify(commit.actions ?? [])) };
+      nextSeq = 0;
+      if (grown.events.length + grown.actions.length <= INLINE_CHARS) {
+        inline = grown;
+        hs = [];
+      } else {
+        hs = historyEntities(id, exec, 0, JSON.parse(grown.events) as HistoryEvent[], JSON.parse(grown.actions) as string[]);
+      }
+    } else {
+      nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
+      hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
+    }
+    hs = await Promise.all(hs.map((h) => this.offload(h)));
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
     const adds = await Promise.all((commit.enqueue ?? []).map((x) => this.offload(inboxEntity(id, x))));
@@ -397,7 +436,7 @@ export class TableStore implements Store {
       for (const a of commit.enqueue ?? []) inbox.add(a.id);
       return { historyRows: nextSeq + hs.length, inbox: [...inbox] };
     };
-    let m = await this.offload(metaEntity(commit.meta, tombstones, inventory()));
+    let m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline));
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
@@ -410,7 +449,7 @@ export class TableStore implements Store {
     for (;;) {
       // The meta row is replaced only in the version this store last saw: a writer that lost the task hub (or
       // any other writer) cannot overwrite what the holder wrote since.
-      m = await this.offload(metaEntity(commit.meta, tombstones, inventory())); // the inbox may have grown since (an enqueue in between)
+      m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline)); // the inbox may have grown since (an enqueue in between)
       metaText = payloadKey(m);
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag }]];
       for (const h of hs) actions.push(['create', h]);
@@ -461,7 +500,7 @@ export class TableStore implements Store {
       }
     }
     const inv = inventory();
-    const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox) };
+    const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline };
     this.cursors.set(id, next);
     if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
     await this.flushIndex();
@@ -640,8 +679,9 @@ function historyPrefix(executionId: string): string {
   return `H:${executionId}:`;
 }
 
-function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory): Entity {
+function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory, inline?: Inline): Entity {
   const e: Entity = {
+    ...(inline ? { ...chunks('h', inline.events), ...chunks('g', inline.actions) } : {}),
     partitionKey: meta.instanceId,
     rowKey: META_ROW,
     status: meta.status,
@@ -652,6 +692,18 @@ function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Invento
     ...chunks('i', JSON.stringify(inventory.inbox)),
   };
   return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
+}
+
+/** The current execution's history kept in the meta row, or undefined when it lives in history rows. */
+function inlineOf(m: Record<string, unknown>): Inline | undefined {
+  return typeof m.h0 === 'string' ? { events: readChunks(m, 'h'), actions: readChunks(m, 'g', '[]') } : undefined;
+}
+
+/** Two JSON array texts as one, without parsing them. */
+function joinJsonArrays(a: string, b: string): string {
+  if (a === '[]') return b;
+  if (b === '[]') return a;
+  return `${a.slice(0, -1)},${b.slice(1)}`;
 }
 
 /** The meta row's inventory, or undefined when it has none (written before it existed) or an enqueue marked it incomplete. */

@@ -552,15 +552,24 @@ describe('TableStore only', () => {
     expect(await last.load('inv')).toEqual({ meta: meta('inv', { status: 'Running' }), history: [ev(12, -1), ev(12, -1)], actions: [], inbox: [msg(mid(6))] });
   });
 
-  it('one history row per commit; a dropped execution and a purge leave no rows behind', async () => {
+  it('a short history lives in the meta row, then one history row per commit; a dropped execution and a purge leave no rows behind', async () => {
     const s = tableStore();
     await s.init();
     await s.create(meta('rows'), msg(mid(0)));
     for (let i = 0; i < 3; i++) await s.commit('rows', { meta: meta('rows', { status: 'Running' }), append: [ev(12, -1), ev(4, i), ev(5, -1)], consumed: i === 0 ? [mid(0)] : [] });
-    expect((await rowKeys(s, 'rows')).sort()).toEqual(['H:e1:0000000000', 'H:e1:0000000001', 'H:e1:0000000002', 'M']);
+    expect((await rowKeys(s, 'rows')).sort()).toEqual(['M']); // short: in the meta row
+    const pad = 'p'.repeat(3000);
+    await s.commit('rows', { meta: meta('rows', { status: 'Running' }), append: [ev(5, -1, { Result: pad }), ev(5, -1, { Result: pad }), ev(5, -1, { Result: pad })], consumed: [] });
+    expect((await rowKeys(s, 'rows')).sort()).toEqual(['H:e1:0000000000', 'M']); // grown: moved out in the same commit
+    for (let i = 0; i < 3; i++) await s.commit('rows', { meta: meta('rows', { status: 'Running' }), append: [ev(12, -1)], consumed: [] });
+    expect((await rowKeys(s, 'rows')).sort()).toEqual(['H:e1:0000000000', 'H:e1:0000000001', 'H:e1:0000000002', 'H:e1:0000000003', 'M']);
+    const loaded = await tableStore(s.tableName.replace(/Instances$/, '')).load('rows');
+    expect(loaded!.history).toHaveLength(9 + 3 + 3);
+    expect(loaded!.history[9]).toEqual(ev(5, -1, { Result: pad }));
     for (let i = 0; i < 130; i++) await s.commit('rows', { meta: meta('rows', { status: 'Running' }), append: [ev(12, -1)], consumed: [] });
     await s.commit('rows', { meta: meta('rows', { executionId: 'e2', status: 'Running' }), append: [ev(0, -1)], consumed: [], dropExecution: 'e1' });
-    expect((await rowKeys(s, 'rows')).sort()).toEqual(['H:e2:0000000000', 'M']);
+    expect((await rowKeys(s, 'rows')).sort()).toEqual(['M']);
+    expect((await tableStore(s.tableName.replace(/Instances$/, '')).load('rows'))!.history).toEqual([ev(0, -1)]);
     await s.enqueue('rows', msg(mid(1)));
     expect(await s.purge('rows')).toBe(true);
     expect(await rowKeys(s, 'rows')).toEqual([]);
@@ -572,14 +581,15 @@ describe('TableStore only', () => {
     await s.create(meta('tomb'), msg(mid(0)));
     for (let i = 1; i < 120; i++) await s.enqueue('tomb', msg(mid(i)));
     await s.commit('tomb', { meta: meta('tomb', { status: 'Running' }), append: [ev(12, -1)], consumed: Array.from({ length: 120 }, (_, i) => mid(i)) });
-    expect((await rowKeys(s, 'tomb')).sort()).toEqual(['H:e1:0000000000', 'M']);
+    expect((await rowKeys(s, 'tomb')).sort()).toEqual(['M']);
 
     // As if the process had died between the transaction and the clean-up: a consumed row is still there.
     await raw(s).createEntity({ partitionKey: 'tomb', rowKey: `I:${mid(119)}`, d0: JSON.stringify(msg(mid(119))) });
     const after = tableStore(s.tableName.replace(/Instances$/, ''));
     expect((await after.load('tomb'))!.inbox).toEqual([]);
     await after.commit('tomb', { meta: meta('tomb', { status: 'Completed' }), append: [ev(1, -1)], consumed: [] });
-    expect((await rowKeys(s, 'tomb')).sort()).toEqual(['H:e1:0000000000', 'H:e1:0000000001', 'M']);
+    expect((await rowKeys(s, 'tomb')).sort()).toEqual(['M']);
+    expect((await after.load('tomb'))!.history).toEqual([ev(12, -1), ev(1, -1)]);
   });
 
   it('retries once on 503 and on a connection reset, and a retried write that had gone through counts as done', async () => {
