@@ -1,14 +1,14 @@
 // ESLint flat config: typescript-eslint's recommended rules everywhere, plus determinism rules for code that runs
-// inside Durable orchestrators (orchestrations/** and the interactive driver, core/driver.ts), where a clock read,
-// a random number, a timer or I/O breaks replay.
+// inside Durable orchestrators, where a clock read, a random number, a timer or I/O breaks replay: all of
+// orchestrations/** and the interactive driver (core/driver.ts), and, in every file, each function passed to
+// interactive() or loop() (lint-rules/determinism.mjs).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import determinism, { FORBIDDEN_GLOBALS, FORBIDDEN_MODULES, FORBIDDEN_PROPERTIES, WHY as why } from './lint-rules/determinism.mjs';
 
 // Absolute paths of a particular machine: Unix roots where files of one machine live, and Windows drive paths.
 const MACHINE_PATH = String.raw`/^(\/(tmp|var|home|root|usr|opt|etc|mnt|srv|snap|Users|Applications|private)(\/|$)|[A-Za-z]:[\\\/])/`;
 const MACHINE_PATH_WHY = 'An absolute machine path in a test is not on a fresh machine: use a folder made under os.tmpdir(), or a path relative to the test file.';
-
-const why = 'is not deterministic: orchestrator code is replayed. Use context.df.currentUtcDateTime / df.newGuid(), createTimer(), or an activity.';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.cjs'] },
@@ -44,29 +44,19 @@ export default tseslint.config(
         { selector: 'AwaitExpression', message: `await ${why} Yield Durable tasks instead.` },
         { selector: 'FunctionDeclaration[async=true], ArrowFunctionExpression[async=true], FunctionExpression[async=true]', message: `async functions ${why} Yield Durable tasks instead.` },
       ],
-      'no-restricted-globals': [
-        'error',
-        ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'fetch', 'XMLHttpRequest', 'WebSocket', 'performance', 'crypto'].map((name) => ({ name, message: `${name} ${why}` })),
-      ],
+      'no-restricted-globals': ['error', ...FORBIDDEN_GLOBALS.map((name) => ({ name, message: `${name} ${why}` }))],
       'no-restricted-properties': [
         'error',
-        { object: 'Date', property: 'now', message: `Date.now() ${why}` },
-        { object: 'Math', property: 'random', message: `Math.random() ${why}` },
-        { object: 'process', property: 'env', message: `process.env ${why} Read settings in an activity or pass them in the input.` },
-        { object: 'process', property: 'hrtime', message: `process.hrtime ${why}` },
-        { object: 'performance', property: 'now', message: `performance.now() ${why}` },
-        { object: 'crypto', property: 'randomUUID', message: `crypto.randomUUID() ${why}` },
+        ...FORBIDDEN_PROPERTIES.map(({ object, property, name, fix }) => ({ object, property, message: `${name} ${why}${fix ? ` ${fix}` : ''}` })),
       ],
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'http', 'node:http', 'https', 'node:https', 'net', 'node:net', 'crypto', 'node:crypto', 'child_process', 'node:child_process', '@azure/data-tables', 'timers', 'node:timers'].map((name) => ({
-            name,
-            message: `${name} ${why}`,
-            allowTypeImports: true,
-          })),
-        },
-      ],
+      'no-restricted-imports': ['error', { paths: FORBIDDEN_MODULES.map((name) => ({ name, message: `${name} ${why}`, allowTypeImports: true })) }],
     },
+  },
+  {
+    // Game code that runs inside an orchestrator wherever it is written: the functions passed to interactive() and
+    // loop() (start and round), functions nested in them, and functions of the same file they call.
+    files: ['**/*.ts'],
+    plugins: { determinism },
+    rules: { 'determinism/orchestrator-bodies': 'error' },
   },
 );

@@ -28,7 +28,7 @@ import { HOST_NODE_FLAGS, percentile, waitListening } from './devhost-scenarios'
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/devhost/cli.js');
-const SECRET = 'bench-secret-0123456789abcdef';
+const SECRET = 'bench-secret-0123456789abcdef0123456789';
 /** Longest a single round (answer -> next question) may take before the run fails as "lost message". */
 const ROUND_TIMEOUT_MS = 20_000;
 
@@ -96,7 +96,7 @@ export async function startGame(name: string, env: Record<string, string>, durab
     const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...HOST_NODE_FLAGS, ...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
       cwd: ROOT,
-      env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
+      env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_SIGNUPS_PER_HOUR: '1000', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     // --quiet leaves only errors on stderr: pass them on and count the log entries.

@@ -1,6 +1,6 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery(-10k|-100k),game]
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery(-10k|-100k),game,peer,long-loop]
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -9,10 +9,13 @@ import { startAzurite } from '../devhost/azurite';
 
 const SCENARIOS = path.join(__dirname, 'devhost-scenarios.js');
 const GAME = path.join(__dirname, 'game-scenarios.js');
+const PEER = path.join(__dirname, 'peer-scenarios.js');
+const LONG_LOOP = path.join(__dirname, 'long-loop.js');
 
-function runChild(script: string, scenario: string, args: unknown): Promise<Record<string, number>> {
+function runChild(script: string, scenario: string, args?: unknown, flags: string[] = [], timeoutMs = 600_000): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', script, scenario, JSON.stringify(args)], { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
+    const argv = args === undefined ? [] : typeof args === 'string' ? [args] : [JSON.stringify(args)];
+    execFile(process.execPath, ['--expose-gc', ...flags, script, scenario, ...argv], { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${scenario} failed: ${stderr || err.message}`));
       const line = stdout.trim().split('\n').pop() ?? '{}';
       resolve(JSON.parse(line) as Record<string, number>);
@@ -61,6 +64,22 @@ async function main(): Promise<void> {
     rows.push(await repeat("devhost, memory store: the same started through the app's HTTP starter (df client RPC)", runs, 'for comparison', () =>
       runChild(SCENARIOS, 'throughput', { storage: 'memory', n: 3000, concurrency: 64, via: 'app' })));
   }
+  if (want('peer')) {
+    // The same workloads on the devhost and on @microsoft/durabletask-js's in-memory backend, in fresh processes
+    // with the same Node flags as `npm start` runs the devhost with.
+    const peerRun = (side: string, w: string) => runChild(PEER, side, w, ['--max-semi-space-size=64']);
+    const work: [string, string][] = [
+      ['a', '1,000 orchestrations of 5 sequential activities'],
+      ['b', 'one orchestration fanning out 1,000 activities'],
+      ['c', '1,000 orchestrations each waiting on a 1 s timer (devhost: virtual clock)'],
+    ];
+    for (const [w, what] of work) {
+      rows.push(await repeat(`peer (${w}) ${what}: @microsoft/durabletask-js in-memory`, runs, 'reference', () => peerRun('peer', w)));
+      rows.push(await repeat(`peer (${w}) ${what}: devhost, memory store, started in-process`, runs, w === 'c' ? 'done in < 100 ms wall' : '>= the peer', () => peerRun('devhost', w)));
+      if (w === 'a') rows.push(await repeat(`peer (${w}) ${what}: devhost, started over HTTP`, runs, '>= 0.8x the peer', () => peerRun('devhost-http', w)));
+    }
+    rows.push(await repeat('peer (d) 10,000 signals spread over 100 entities: devhost (the peer\'s in-memory backend has no entities)', runs, 'reported', () => peerRun('devhost', 'd')));
+  }
   if (want('timers')) {
     rows.push(await repeat('devhost, memory store, real clock: 10,000 pending timers', runs, 'RSS < 300 MB, lateness p99 < 50 ms', () =>
       runChild(SCENARIOS, 'timers', { n: 10_000, leadMs: 1000, spreadMs: 10_000 })));
@@ -81,9 +100,14 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (want('throughput-table') || want('game')) {
+  if (want('throughput-table') || want('game') || want('long-loop')) {
     const azurite = await startAzurite();
     try {
+      if (want('long-loop')) {
+        // Minutes per run (the SDK replays the growing history every episode): once is enough.
+        rows.push(await repeat('plain loop of 10,000 rounds (activity + timer + event), table store on Azurite, virtual clock', 1, 'completes', () =>
+          runChild(LONG_LOOP, JSON.stringify({ rounds: 10_000, env: { AzureWebJobsStorage: azurite.connectionString } }), undefined, ['--max-semi-space-size=64'], 3_600_000)));
+      }
       if (want('throughput-table')) {
         rows.push(await repeat("devhost, table store on Azurite: 5-activity orchestrations started over HTTP (app's starter)", runs, '>= 50/s', () =>
           runChild(SCENARIOS, 'throughput', { storage: 'table', n: 500, concurrency: 32, via: 'app', env: { AzureWebJobsStorage: azurite.connectionString } })));

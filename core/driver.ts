@@ -7,9 +7,9 @@ import { CommandContext, type Caller } from './context';
 import { MAX_DURATION_MS } from './duration';
 import { GameError } from './errors';
 import { whyNotJson, type Json } from './json';
-import { answerEvent, fn } from './names';
+import { answerEvent, CLAIM_TAKEOVER_MS, fn } from './names';
 import type { BatchId, OutMessage } from './outbox';
-import type { NewPrompt } from './prompts';
+import type { ExpireOutcome, NewPrompt } from './prompts';
 import { isStep, type Runtime, type StepSpec } from './steps';
 
 /** Input of the internal `deliver` activity: messages to write and prompts to open or close, in one call. */
@@ -27,8 +27,6 @@ export interface Carry {
   closePrompts: string[];
 }
 
-/** How long a timed-out prompt that a line already claimed waits for the answer event before checking again. */
-const CLAIM_GRACE_MS = 30_000;
 /** Flush sequence numbers per generation, so batches of later generations sort after earlier ones. */
 const SEQ_PER_GENERATION = 1_000_000;
 
@@ -61,6 +59,12 @@ function describeYield(value: unknown): string {
   } catch {
     return typeof value;
   }
+}
+
+/** The expirePrompt activity's result; histories from before it returned objects hold the bare state. */
+function expireOutcome(raw: unknown): ExpireOutcome {
+  if (typeof raw === 'string') return { state: raw === 'claimed' || raw === 'gone' ? raw : 'expired' };
+  return raw as ExpireOutcome;
 }
 
 function answerText(raw: unknown): string {
@@ -133,7 +137,8 @@ export class InteractiveIO {
 
   /**
    * Asks the player and waits for their answer, or until the timeout: then the prompt is expired unless a line has
-   * already claimed it, in which case that answer is taken (never lost).
+   * already claimed it, in which case that answer is taken (never lost): from its event, or, when the event has not
+   * come CLAIM_TAKEOVER_MS after the claim (the claiming process died before raising it), from the stored claim.
    */
   *ask(question: string, timeoutMs: number | undefined, fallback: Json): Generator<Task, Json, unknown> {
     const promptId = `${this.ctx.instanceId}.g${this.generation}.p${this.promptSeq++}`;
@@ -156,10 +161,11 @@ export class InteractiveIO {
         this.toClose.push(promptId);
         return answerText(answer.result);
       }
-      const outcome = yield this.ctx.callActivityWithRetry(fn.expirePromptActivity, internalRetry(), { player: this.cmd.player, promptId });
-      if (outcome !== 'claimed') return fallback;
-      // A line claimed the prompt just before it expired: its answer event is on the way.
-      timer = this.ctx.createTimer(this.after(CLAIM_GRACE_MS));
+      const outcome = expireOutcome(yield this.ctx.callActivityWithRetry(fn.expirePromptActivity, internalRetry(), { player: this.cmd.player, promptId }));
+      if (outcome.state === 'answered') return outcome.answer; // the check closed the prompt row
+      if (outcome.state !== 'claimed') return fallback;
+      // A line claimed the prompt just before it expired: its answer event is on the way; check again soon.
+      timer = this.ctx.createTimer(this.after(CLAIM_TAKEOVER_MS));
     }
   }
 

@@ -31,6 +31,10 @@ export type ErrorCode =
   | 'wrong_password'
   /** Too many wrong passwords for this account lately: sign-in waits (Retry-After). */
   | 'too_many_attempts'
+  /** Too many new accounts from one client address lately: sign-up waits (Retry-After). */
+  | 'too_many_signups'
+  /** The server is at its limit of concurrent password checks: try again shortly (Retry-After). */
+  | 'server_busy'
   /** No such task for this player (other players' tasks are reported the same way). */
   | 'task_not_found'
   /** The task has already finished (fired, cancelled, completed or failed). */

@@ -31,6 +31,14 @@ export function answerEvent(promptId: string): string {
   return `answer:${promptId}`;
 }
 
+/**
+ * A claimed prompt whose answer has not reached the waiting instance this long after the claim is answered from the
+ * stored claim by the instance's own timeout check (the line that claimed it raises the event within milliseconds,
+ * so the claiming process died first, or its raise was lost); also how often that check runs while a claim is fresh.
+ * Shared by the driver (orchestrator) and expirePrompt (activity).
+ */
+export const CLAIM_TAKEOVER_MS = 5_000;
+
 /** Kinds of instance the app starts; the kind is part of the instance id. */
 export type InstanceKind = 'cmd' | 'delay' | 'async';
 
@@ -45,6 +53,7 @@ export function instanceId(player: string, kind: InstanceKind, unique: string): 
 }
 
 const PLAYER_NAME = /^[A-Za-z0-9_-]{2,32}$/;
+const PLAYER_ID = /^[a-z0-9_-]{2,32}$/;
 
 /**
  * The player id for a display name: the name lower-cased, after checking it is 2-32 letters, digits, '_' or '-'.
@@ -57,4 +66,16 @@ export function playerId(name: string): string {
     throw new GameError('invalid_name', `Player name ${JSON.stringify(name.slice(0, 40))} is not allowed: use 2-32 letters, digits, '_' or '-'.`);
   }
   return name.toLowerCase();
+}
+
+/**
+ * True when `id` is a player id that sign-up can produce (a name playerId() accepts, lower-cased). Tokens name their
+ * player by id; anything else in a token is refused even when its signature matches.
+ *
+ * @example
+ * isPlayerId('alice') // true
+ * isPlayerId('../x')  // false
+ */
+export function isPlayerId(id: unknown): id is string {
+  return typeof id === 'string' && PLAYER_ID.test(id);
 }

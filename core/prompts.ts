@@ -2,6 +2,7 @@
 // and its prompt row commit in one transaction. A typed line answers a prompt by claiming its row with an
 // ETag-conditioned write, so two racing lines can never both answer one prompt.
 import { odata, type TransactionAction } from '@azure/data-tables';
+import { CLAIM_TAKEOVER_MS } from './names';
 import { statusOf, storageError, table } from './tables';
 
 /** The row key of a prompt (messages are 'm…', delivery markers 'x…'). */
@@ -175,29 +176,38 @@ export async function closePrompt(player: string, promptId: string): Promise<voi
 }
 
 /**
- * Closes a prompt whose timeout fired, unless a line claimed it first: then the answer is on its way and the
- * waiting instance must take it ('claimed'). 'expired' and 'gone' both mean no answer will come.
+ * What the timeout check of a prompt found: no answer will come (`expired`: it was open and is now closed; `gone`:
+ * it was already closed), an answer is on its way (`claimed` recently: wait for the event and check again), or
+ * the stored answer of a claim older than CLAIM_TAKEOVER_MS, whose row this check closed (`answered`).
+ */
+export type ExpireOutcome = { state: 'expired' } | { state: 'gone' } | { state: 'claimed' } | { state: 'answered'; answer: string };
+
+/**
+ * The timeout check of a prompt: closes it if still open; if a line claimed it, hands over the stored answer once
+ * the claim is CLAIM_TAKEOVER_MS old (closing the row, so the answer is taken exactly once), else reports it claimed.
  *
  * @example
- * if ((await expirePrompt('alice', promptId)) === 'claimed') { ... wait for the answer event ... }
+ * const outcome = await expirePrompt('alice', promptId);
+ * if (outcome.state === 'answered') return outcome.answer;
  */
-export async function expirePrompt(player: string, promptId: string): Promise<'expired' | 'claimed' | 'gone'> {
+export async function expirePrompt(player: string, promptId: string, nowMs = Date.now()): Promise<ExpireOutcome> {
   const client = await table('Messages');
   for (;;) {
     let row: Row & { etag: string };
     try {
       row = await client.getEntity<Row>(player, promptRowKey(promptId));
     } catch (err) {
-      if (statusOf(err) === 404) return 'gone';
+      if (statusOf(err) === 404) return { state: 'gone' };
       throw storageError(err, `read prompt ${promptId}`);
     }
-    if (row.state === 'claimed') return 'claimed';
+    const claimed = row.state === 'claimed';
+    if (claimed && nowMs - (row.claimedAt ?? 0) < CLAIM_TAKEOVER_MS) return { state: 'claimed' };
     try {
       await client.deleteEntity(player, promptRowKey(promptId), { etag: row.etag });
-      return 'expired';
+      return claimed ? { state: 'answered', answer: row.answer ?? '' } : { state: 'expired' };
     } catch (err) {
       const status = statusOf(err);
-      if (status === 404) return 'gone';
+      if (status === 404) return { state: 'gone' };
       if (status !== 412) throw storageError(err, `expire prompt ${promptId}`);
       // Changed under us (claimed, or a claim undone): look again.
     }

@@ -2,6 +2,7 @@
 // its safe local default; read lazily so a test host can set them before the first request.
 import { randomBytes } from 'node:crypto';
 import { GameError } from './errors';
+import { readStorageConnection, type StorageConnection } from '../platform/storage-connection';
 
 let generatedSecret: string | undefined;
 
@@ -11,23 +12,46 @@ export function onAzure(): boolean {
 }
 
 /**
- * The secret that signs player tokens: `GAME_TOKEN_SECRET`. Missing on Azure is an error (every instance must share
- * one secret); missing locally, a random one is generated for this process with a warning.
+ * Values of GAME_TOKEN_SECRET anyone can read in the repository: the example file's placeholder (devhost replaces it
+ * per clone) and the value the example file shipped before it. Refused everywhere, whatever their length.
+ */
+export const PUBLISHED_TOKEN_SECRETS: readonly string[] = ['<random-secret>', 'local-dev-secret-change-me-0123456789'];
+/** Shortest accepted GAME_TOKEN_SECRET, in bytes (UTF-8): 256 bits, the size of an HMAC-SHA256 key that brute force cannot reach. */
+export const MIN_TOKEN_SECRET_BYTES = 32;
+
+/**
+ * The secret that signs player tokens: `GAME_TOKEN_SECRET`, at least 32 bytes and not a published value (the example
+ * file's placeholder, or anything in angle brackets). Anything else is an error naming the setting and the fix, so
+ * the app stops at start-up; missing is an error on Azure (every instance must share one secret), and locally a
+ * random secret for this process with a warning (devhost fills local.settings.json, so this is for other hosts).
  *
  * @example
  * const secret = tokenSecret(console.warn);
  */
 export function tokenSecret(warn: (message: string) => void = console.warn): string {
   const configured = process.env.GAME_TOKEN_SECRET;
-  if (configured && configured.length >= 16) return configured;
+  const fix = onAzure()
+    ? 'Set a random one: `az functionapp config appsettings set --settings GAME_TOKEN_SECRET=$(openssl rand -base64 32)`.'
+    : 'Run `npm start` once (devhost writes a random one into local.settings.json, which git ignores), or set a random one: `openssl rand -base64 32`.';
   if (configured) {
-    throw new GameError('missing_setting', `GAME_TOKEN_SECRET is only ${configured.length} characters; use at least 16 random characters (e.g. \`openssl rand -base64 32\`).`);
+    const trimmed = configured.trim();
+    if (PUBLISHED_TOKEN_SECRETS.includes(trimmed) || /^<.*>$/.test(trimmed)) {
+      throw new GameError(
+        'missing_setting',
+        `GAME_TOKEN_SECRET is ${trimmed.startsWith('<') ? 'the placeholder' : 'the value'} ${JSON.stringify(trimmed)} from local.settings.example.json: anyone can read it there and sign tokens for any player. ${fix}`,
+      );
+    }
+    const bytes = Buffer.byteLength(configured, 'utf8');
+    if (bytes < MIN_TOKEN_SECRET_BYTES) {
+      throw new GameError('missing_setting', `GAME_TOKEN_SECRET is only ${bytes} bytes; use at least ${MIN_TOKEN_SECRET_BYTES} random bytes. ${fix}`);
+    }
+    return configured;
   }
   if (onAzure()) {
     throw new GameError(
       'missing_setting',
       'GAME_TOKEN_SECRET is not set. Every instance must sign player tokens with the same secret: add an app setting ' +
-        'GAME_TOKEN_SECRET with at least 16 random characters (e.g. `az functionapp config appsettings set --settings GAME_TOKEN_SECRET=$(openssl rand -base64 32)`).',
+        `GAME_TOKEN_SECRET with at least ${MIN_TOKEN_SECRET_BYTES} random bytes (e.g. \`az functionapp config appsettings set --settings GAME_TOKEN_SECRET=$(openssl rand -base64 32)\`).`,
     );
   }
   if (!generatedSecret) {
@@ -49,13 +73,16 @@ function intSetting(name: string, fallback: number, min: number, max: number): n
 
 /** Settings with defaults, read at call time. */
 export const settings = {
-  /** Storage connection for the game's tables: `AzureWebJobsStorage` (the same account as the task hub). */
-  storageConnection(): string {
-    const value = process.env.AzureWebJobsStorage;
-    if (!value) {
-      throw new GameError('missing_setting', 'AzureWebJobsStorage is not set: use "UseDevelopmentStorage=true" with Azurite locally, or a storage connection string.');
+  /**
+   * Storage connection for the game's tables: `AzureWebJobsStorage` (the same account as the task hub), a connection
+   * string (Azurite locally) or the identity-based `AzureWebJobsStorage__accountName` / `__tableServiceUri` form.
+   */
+  storageConnection(): StorageConnection {
+    try {
+      return readStorageConnection(process.env, 'AzureWebJobsStorage');
+    } catch (err) {
+      throw new GameError('missing_setting', (err as Error).message, { cause: err });
     }
-    return value;
   },
   /** `GAME_TABLE_PREFIX`: prefix of the game's table names (letters and digits), to share one account between apps or tests. */
   tablePrefix(): string {
@@ -69,6 +96,19 @@ export const settings = {
   tokenTtlSeconds: (): number => intSetting('GAME_TOKEN_TTL_SECONDS', 86_400, 60, 31_536_000),
   /** `GAME_MESSAGE_RETENTION_SECONDS`: how long outbox messages are kept (default 1 day). */
   messageRetentionSeconds: (): number => intSetting('GAME_MESSAGE_RETENTION_SECONDS', 86_400, 60, 31_536_000),
+  /**
+   * `GAME_PASSWORD_COST`: scrypt's N is 2^cost (default 17, OWASP's minimum: about 128 MiB and half a second per
+   * hash). Tests lower it to stay fast; on Azure anything below 17 is refused, so a test value cannot ship.
+   */
+  passwordCost(): number {
+    const cost = intSetting('GAME_PASSWORD_COST', 17, 10, 20);
+    if (cost < 17 && onAzure()) {
+      throw new GameError('missing_setting', `GAME_PASSWORD_COST=${cost} is below 17 (scrypt N=2^17, OWASP's minimum); lower values are for tests only. Remove the setting on Azure.`);
+    }
+    return cost;
+  },
+  /** `GAME_SIGNUPS_PER_HOUR`: new accounts one client address may create per hour (default 20, in bursts of up to that many). */
+  signupsPerHour: (): number => intSetting('GAME_SIGNUPS_PER_HOUR', 20, 1, 1_000_000),
   /** `GAME_DEV_COMMANDS`: "1" registers the extra commands the end-to-end tests and benchmarks drive. */
   devCommands: (): boolean => process.env.GAME_DEV_COMMANDS === '1',
 };

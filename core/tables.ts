@@ -1,6 +1,8 @@
-// Table clients for the game's own tables (Messages with prompts, Players) on AzureWebJobsStorage;
-// each table is created once per process on first use. Connection problems become GameError('storage_unavailable').
+// Table clients for the game's own tables (Messages with prompts, Players) on AzureWebJobsStorage, by connection
+// string or by managed identity (platform/storage-connection.ts); each table is created once per process on first
+// use. Connection problems become GameError('storage_unavailable').
 import { TableClient, RestError } from '@azure/data-tables';
+import { tableClientFactory, type StorageConnection } from '../platform/storage-connection';
 import { GameError } from './errors';
 import { settings } from './settings';
 
@@ -8,6 +10,18 @@ import { settings } from './settings';
 export type TableName = 'Messages' | 'Players';
 
 const clients = new Map<string, Promise<TableClient>>();
+/** One factory (and so one credential, whose tokens are cached) per connection. */
+const factories = new Map<string, (tableName: string) => TableClient>();
+
+function factoryFor(connection: StorageConnection): { key: string; create: (tableName: string) => TableClient } {
+  const key = JSON.stringify(connection);
+  let create = factories.get(key);
+  if (!create) {
+    create = tableClientFactory(connection);
+    factories.set(key, create);
+  }
+  return { key, create };
+}
 
 /**
  * A ready TableClient for one of the game's tables (prefixed with GAME_TABLE_PREFIX).
@@ -16,15 +30,12 @@ const clients = new Map<string, Promise<TableClient>>();
  * const outbox = await table('Messages');
  */
 export function table(name: TableName): Promise<TableClient> {
-  const connection = settings.storageConnection();
+  const factory = factoryFor(settings.storageConnection());
   const fullName = `${settings.tablePrefix()}${name}`;
-  const key = `${connection}\u0000${fullName}`;
+  const key = `${factory.key}\u0000${fullName}`;
   let ready = clients.get(key);
   if (!ready) {
-    const client = TableClient.fromConnectionString(connection, fullName, {
-      // Azurite speaks plain http; real accounts use https and ignore this.
-      allowInsecureConnection: /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(connection),
-    });
+    const client = factory.create(fullName);
     ready = client.createTable().then(
       () => client,
       (err: unknown) => {

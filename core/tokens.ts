@@ -3,12 +3,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { remember } from './bounded';
 import { GameError } from './errors';
+import { isPlayerId } from './names';
+import { settings } from './settings';
 
 interface Payload {
   sub: string;
   iat: number;
   exp: number;
 }
+
+/**
+ * How far apart the clocks of two instances may be: a token signed by one instance a little ahead of another is
+ * still accepted by it, and one "issued" further in the future than this is refused.
+ */
+export const CLOCK_SKEW_SECONDS = 60;
 
 /** Tokens already verified (a player sends theirs with every request): skips the HMAC and the JSON parse. */
 const verified = new Map<string, { secret: string; sub: string; exp: number }>();
@@ -25,6 +33,7 @@ function sign(secret: string, body: string): string {
  * const token = signToken('alice', { secret, ttlSeconds: 3600, nowMs: Date.now() });
  */
 export function signToken(player: string, opts: { secret: string; ttlSeconds: number; nowMs: number }): string {
+  if (!isPlayerId(player)) throw new GameError('invalid_name', `Cannot sign a token for ${JSON.stringify(String(player).slice(0, 40))}: not a player id.`);
   const iat = Math.floor(opts.nowMs / 1000);
   const payload: Payload = { sub: player, iat, exp: iat + opts.ttlSeconds };
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -32,12 +41,16 @@ export function signToken(player: string, opts: { secret: string; ttlSeconds: nu
 }
 
 /**
- * Returns the player a token was signed for, or throws GameError 'invalid_token' / 'expired_token'.
+ * Returns the player a token was signed for, or throws GameError 'invalid_token' / 'expired_token'. Besides the
+ * signature, the claims must be ones this app signs: `sub` a player id sign-up accepts, `iat` not in the future and
+ * `exp` no further from `iat` (and from now) than the token lifetime, `maxTtlSeconds` (default
+ * GAME_TOKEN_TTL_SECONDS), allows; so a signing bug or a leaked secret cannot mint players that do not exist or
+ * tokens that never expire.
  *
  * @example
  * const player = verifyToken(token, { secret, nowMs: Date.now() }); // "alice"
  */
-export function verifyToken(token: string, opts: { secret: string; nowMs: number }): string {
+export function verifyToken(token: string, opts: { secret: string; nowMs: number; maxTtlSeconds?: number }): string {
   const known = verified.get(token);
   if (known && known.secret === opts.secret) {
     if (known.exp * 1000 > opts.nowMs) return known.sub;
@@ -60,6 +73,18 @@ export function verifyToken(token: string, opts: { secret: string; nowMs: number
   }
   if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') {
     throw new GameError('invalid_token', 'The bearer token payload lacks a player or an expiry; sign in again with POST /api/sessions.');
+  }
+  if (!isPlayerId(payload.sub)) {
+    throw new GameError('invalid_token', `The bearer token names ${JSON.stringify(String(payload.sub).slice(0, 40))}, which is not a player name; sign in again with POST /api/sessions.`);
+  }
+  const maxTtl = opts.maxTtlSeconds ?? settings.tokenTtlSeconds();
+  const nowSeconds = Math.floor(opts.nowMs / 1000);
+  const { iat, exp } = payload;
+  if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || !Number.isSafeInteger(exp) || iat > nowSeconds + CLOCK_SKEW_SECONDS || exp <= iat || exp - iat > maxTtl || exp > nowSeconds + maxTtl + CLOCK_SKEW_SECONDS) {
+    throw new GameError(
+      'invalid_token',
+      `The bearer token's times (issued ${String(iat)}, expires ${String(exp)}) are not ones this server signs: tokens last at most ${maxTtl} s (GAME_TOKEN_TTL_SECONDS). Sign in again with POST /api/sessions.`,
+    );
   }
   if (payload.exp * 1000 <= opts.nowMs) {
     throw new GameError('expired_token', `The bearer token expired at ${new Date(payload.exp * 1000).toISOString()}; sign in again with POST /api/sessions.`);

@@ -8,6 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { installCoreModule, SystemLogSink, withRegistrationTarget } from './core-module';
 import { findEntryPoints, isEsModule, readPackageJson } from './entry-points';
 import { HostError, messageOf } from './errors';
+import { HostJson, readHostJson } from './host-json';
+
+export type { HostJson } from './host-json';
 import { Registry } from './registry';
 
 /** The `@azure/functions` module the app loaded (its classes build requests and contexts). */
@@ -29,14 +32,6 @@ export interface LoadedApp {
   files: string[];
 }
 
-export interface HostJson {
-  version?: string;
-  extensions?: {
-    http?: { routePrefix?: string };
-    durableTask?: { hubName?: string; storageProvider?: Record<string, unknown>; maxConcurrentActivityFunctions?: number };
-  };
-  [key: string]: unknown;
-}
 
 // Native dynamic import, out of reach of test runners that rewrite or sandbox import() calls: a
 // one-line CommonJS helper loaded with Node's own require.
@@ -95,16 +90,6 @@ export async function loadApp(appDir: string, log: SystemLogSink): Promise<Loade
   });
   const af = appRequire('@azure/functions') as AzureFunctionsModule;
   return { appDir: dir, registry, af, appRequire, appHookData, appLevelHookData, hostJson, files };
-}
-
-function readHostJson(dir: string): HostJson {
-  const p = path.join(dir, 'host.json');
-  if (!fs.existsSync(p)) return { version: '2.0' };
-  try {
-    return JSON.parse(fs.readFileSync(p, 'utf8')) as HostJson;
-  } catch (err) {
-    throw new HostError('Registration', `host.json in '${dir}' is not valid JSON: ${messageOf(err)}`);
-  }
 }
 
 // Each host loads a fresh copy of the app and of @azure/functions + durable-functions, so several

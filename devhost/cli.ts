@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Host } from './host';
 import { portOpen, RunningAzurite, startAzurite } from './azurite';
 import { messageOf } from './errors';
+import { prepareLocalSettings } from './local-settings';
 
 const HELP = `Usage: devhost [appDir] [options]
 
@@ -95,6 +96,7 @@ function parse(argv: string[]): Args {
 
 /** App settings from local.settings.json (or, on a fresh clone, local.settings.example.json), as Core Tools loads them. */
 function loadLocalSettings(appDir: string, say: (s: string) => void): void {
+  prepareLocalSettings(appDir, process.env, say); // a fresh clone gets its own random secrets, never the example's
   for (const name of ['local.settings.json', 'local.settings.example.json']) {
     const file = path.join(appDir, name);
     if (!fs.existsSync(file)) continue;

@@ -59,6 +59,8 @@ interface Entry {
   seq: number;
   fire: () => void;
   cancelled: boolean;
+  /** A background timer: it fires when time gets there, but does not draw idle time to it (see nextDue). */
+  background?: boolean;
 }
 
 /** Handle to a scheduled timer. */
@@ -77,15 +79,22 @@ const MAX_SET_TIMEOUT = 2 ** 31 - 1;
 export class Scheduler {
   private heap: Entry[] = [];
   private seq = 0;
+  /** Background timers in the heap (not yet fired or dropped). */
+  private background = 0;
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
   private closed = false;
 
   constructor(readonly clock: Clock) {}
 
-  /** Call `fire` once the clock reaches `at` (ms). */
-  at(at: number, fire: () => void): TimerHandle {
-    const e: Entry = { at, seq: this.seq++, fire, cancelled: false };
+  /**
+   * Call `fire` once the clock reaches `at` (ms). A `background` timer (a retry of work the host itself put off)
+   * fires when time passes it, but waitFor and the CLI's idle skipping do not jump the virtual clock to it: a
+   * timer that re-arms itself would otherwise make virtual time run away.
+   */
+  at(at: number, fire: () => void, opts: { background?: boolean } = {}): TimerHandle {
+    const e: Entry = { at, seq: this.seq++, fire, cancelled: false, background: opts.background };
+    if (e.background) this.background++;
     this.push(e);
     this.arm();
     return {
@@ -95,10 +104,16 @@ export class Scheduler {
     };
   }
 
-  /** Time of the earliest pending timer, or undefined. */
-  nextDue(): number | undefined {
+  /**
+   * Time of the earliest pending timer, or undefined. `foreground` leaves out background timers: the time an idle
+   * host may jump to.
+   */
+  nextDue(opts: { foreground?: boolean } = {}): number | undefined {
     this.dropCancelled();
-    return this.heap[0]?.at;
+    if (!opts.foreground || this.background === 0) return this.heap[0]?.at;
+    let min: number | undefined;
+    for (const e of this.heap) if (!e.cancelled && !e.background && (min === undefined || e.at < min)) min = e.at;
+    return min;
   }
 
   /** Number of pending (not cancelled) timers. */
@@ -115,6 +130,7 @@ export class Scheduler {
       const top = this.heap[0];
       if (!top || top.at > now) break;
       this.pop();
+      if (top.background) this.background--;
       n++;
       top.fire();
     }
@@ -126,6 +142,7 @@ export class Scheduler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.heap = [];
+    this.background = 0;
   }
 
   private arm(): void {
@@ -145,7 +162,9 @@ export class Scheduler {
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
+    while (this.heap.length > 0 && this.heap[0].cancelled) {
+      if (this.pop()?.background) this.background--;
+    }
   }
 
   private less(a: Entry, b: Entry): boolean {

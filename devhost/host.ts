@@ -5,6 +5,8 @@ import { loadApp, LoadedApp } from './app-loader';
 import { applyDisabledSettings } from './disabled';
 import { clientBinding, DurableApi } from './durable/api';
 import { Engine } from './durable/engine';
+import { asyncSleepMsOf } from './durable/http-call';
+import { versioningOf } from './durable/versioning';
 import { toStatusJson, StatusJson } from './durable/status';
 import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
@@ -86,6 +88,12 @@ export class Host {
       applyDisabledSettings(app.registry, process.env, (level, message) => log({ level, message }));
       const routes = new RouteTable(app.registry);
       const durable = app.hostJson.extensions?.durableTask;
+      const versioning = versioningOf(durable);
+      const replaySchema = process.env.DEVHOST_REPLAY_SCHEMA || 'V4';
+      if (replaySchema !== 'V3' && replaySchema !== 'V4') {
+        throw new HostError('InvalidArgument', `DEVHOST_REPLAY_SCHEMA is '${replaySchema}'; use V4 (the default: critical sections work) or V3 (as extensions before 3.13, where context.df.lock() throws).`);
+      }
+      const httpAsyncSleepMs = asyncSleepMsOf(durable);
       const taskHub = opts.taskHub ?? durable?.hubName ?? 'TestHubName';
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
@@ -108,6 +116,9 @@ export class Host {
         maxConcurrentActivities: durable?.maxConcurrentActivityFunctions,
         onInvocation: opts.onInvocation,
         clientBinding: () => clientBinding(origin, taskHub),
+        versioning,
+        replaySchema,
+        httpAsyncSleepMs,
       });
       const api = new DurableApi(engine, taskHub);
       const routePrefix = (app.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
@@ -213,7 +224,7 @@ export class Host {
       if (!meta) throw new HostError('NotFound', `waitFor: no instance with ID '${instanceId}'.`);
       if (TERMINAL_STATUSES.includes(meta.status)) return toStatusJson(meta);
       if (this.clock.kind === 'virtual' && meta.status !== 'Suspended') {
-        const next = this.scheduler.nextDue();
+        const next = this.scheduler.nextDue({ foreground: true });
         if (next !== undefined) {
           (this.clock as VirtualClock).set(next);
           this.scheduler.fireDue();
@@ -271,7 +282,7 @@ export class Host {
     this.skipping = true;
     while (!this.closed) {
       await this.engine.idle();
-      const next = this.scheduler.nextDue();
+      const next = this.scheduler.nextDue({ foreground: true });
       if (next !== undefined) {
         (this.clock as VirtualClock).set(next);
         this.scheduler.fireDue();

@@ -41,9 +41,7 @@ export class Invoker {
    */
   async invoke(fn: RegisteredFunction, triggerInput: unknown, opts: InvokeOptions = {}): Promise<InvokeResult> {
     const invocationId = opts.invocationId ?? randomUUID();
-    const bindings = Object.entries(fn.metadata.bindings);
-    const extraInputs = bindings.filter(([k, b]) => k !== '$return' && b.direction === 'in' && b !== fn.trigger).map(([, b]) => b);
-    const extraOutputs = bindings.filter(([k, b]) => k !== '$return' && b.direction === 'out').map(([, b]) => b);
+    const { extraInputs, extraOutputs } = bindingsOf(fn);
     const context = new this.app.af.InvocationContext({
       invocationId,
       functionName: fn.name,
@@ -83,6 +81,21 @@ export class Invoker {
     if (error !== undefined) throw error;
     return { invocationId, result };
   }
+}
+
+/** A function's extra input and output bindings, worked out once per function (every invocation needs them). */
+const bindingCache = new WeakMap<RegisteredFunction, { extraInputs: BindingInfo[]; extraOutputs: BindingInfo[] }>();
+function bindingsOf(fn: RegisteredFunction): { extraInputs: BindingInfo[]; extraOutputs: BindingInfo[] } {
+  let b = bindingCache.get(fn);
+  if (!b) {
+    const all = Object.entries(fn.metadata.bindings);
+    b = {
+      extraInputs: all.filter(([k, x]) => k !== '$return' && x.direction === 'in' && x !== fn.trigger).map(([, x]) => x),
+      extraOutputs: all.filter(([k, x]) => k !== '$return' && x.direction === 'out').map(([, x]) => x),
+    };
+    bindingCache.set(fn, b);
+  }
+  return b;
 }
 
 function format(x: unknown): string {

@@ -13,6 +13,13 @@ export interface TestHostOptions {
   storage?: 'memory' | 'table';
   /** Default 'virtual': time moves only through advance() and waitFor(). */
   clock?: 'real' | 'virtual';
+  /**
+   * With the virtual clock: jump to the next timer whenever the host is idle, as `devhost --clock virtual` does.
+   * For tests that drive the host over HTTP only (no advance/waitFor), so a scenario's timers cost nothing.
+   * Every instance such a test starts should end or wait for an event: a timer that re-arms forever makes the
+   * clock jump forever.
+   */
+  autoSkip?: boolean;
   /** Default: a unique hub per host, so table-store tests never see each other's instances. */
   taskHub?: string;
   connectionString?: string;
@@ -71,6 +78,7 @@ export async function startTestHost(opts: TestHostOptions): Promise<TestHost> {
     port: opts.port ?? 0,
     storage: opts.storage ?? 'memory',
     clock: opts.clock ?? 'virtual',
+    autoSkip: opts.autoSkip,
     taskHub: opts.taskHub ?? `T${randomUUID().replace(/-/g, '').slice(0, 20)}`,
     connectionString: opts.connectionString,
     env: opts.env,

@@ -42,6 +42,11 @@ export interface Action {
   isCanceled?: boolean;
   externalEventName?: string;
   compoundActions?: Action[];
+  /** CallEntity / SignalEntity: the operation name. */
+  operation?: string;
+  /** LockEntities: the request id and the entities, sorted and without duplicates by the SDK. */
+  lockRequestId?: string;
+  lockSet?: { name: string; key: string }[];
 }
 
 /** The numeric action type (the extension accepts the number or its name). */
@@ -60,6 +65,8 @@ export function describeAction(a: Action): string {
   const name = ACTION_NAMES[t] ?? `action type ${String(a.actionType)}`;
   if (t === ActionType.WhenAny || t === ActionType.WhenAll) return `${name}(${(a.compoundActions ?? []).map(describeAction).join(', ')})`;
   if (a.functionName !== undefined) return `${name} '${a.functionName}'`;
+  if (a.operation !== undefined) return `${name} '${a.instanceId ?? ''}' '${a.operation}'`;
+  if (a.lockSet !== undefined) return `${name}(${a.lockSet.map((e) => `@${String(e.name).toLowerCase()}@${e.key}`).join(', ')})`;
   if (a.externalEventName !== undefined) return `${name} '${a.externalEventName}'`;
   return name;
 }

@@ -8,6 +8,7 @@ import { HistoryEvent } from '../store/types';
 import { toJsonText } from './actions';
 import { event, EventType, iso } from './history';
 import { ActivityState } from './state';
+import { HTTP_ACTIVITY, runHttpActivity } from './http-activity';
 
 /** What the activity runner needs of the engine. */
 export interface ActivityHost {
@@ -53,6 +54,11 @@ export class ActivityRunner {
         // Past the retry timeout DTFx stops retrying and rethrows the last failure; the JS SDK still
         // counts attempts, so the remaining ones "fail" at once with that same failure.
         ev = event(EventType.TaskFailed, iso(this.o.clock.now()), { TaskScheduledId: id, Reason: a.skipped.reason, Details: a.skipped.details, FailureDetails: null });
+      } else if (!fn && a.name === HTTP_ACTIVITY) {
+        // callHttp: the extension's built-in activity, in an activity slot like any other.
+        await this.slot();
+        if (this.host.closed) return this.release();
+        ev = await runHttpActivity(id, a.input, () => this.o.clock.now()).finally(() => this.release());
       } else if (!fn) {
         ev = this.taskFailed(id, a.name, `The function '${a.name}' doesn't exist, is disabled, or is not an activity function.`, undefined);
       } else {

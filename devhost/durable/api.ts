@@ -4,7 +4,8 @@ import { HostError, messageOf } from '../errors';
 import { allPages, decodeContinuation, encodeContinuation, MAX_PAGE } from '../store/pages';
 import { InstanceQuery, RuntimeStatus, TERMINAL_STATUSES } from '../store/types';
 import { Engine, validateInstanceId } from './engine';
-import { StatusJson, toStatusJson } from './status';
+import { parseEntityId } from './entity-ids';
+import { StatusJson, statusTime, toStatusJson } from './status';
 
 export const WEBHOOK_BASE = '/runtime/webhooks/durabletask';
 
@@ -29,6 +30,9 @@ const MAX_JSON_DEPTH = 1000;
 const MAX_PREFIX = 256;
 /** Longest wait of `?timeout=` on start (seconds): a day. */
 const MAX_TIMEOUT_SECONDS = 86_400;
+
+/** Longest orchestration version accepted at start. */
+const MAX_VERSION = 256;
 
 /**
  * The management URLs of an instance, as the extension builds them.
@@ -127,6 +131,22 @@ function clip(v: string): string {
   return v.length > 64 ? `${v.slice(0, 64)}... (${v.length} characters)` : v;
 }
 
+/**
+ * A signal's input as the extension reads it: no body is no input; a JSON content type is parsed (400 when it is
+ * not JSON) and passed on compact; any other content is the text, as a JSON string.
+ */
+function entityInput(req: ApiRequest): string | undefined {
+  if (req.body.length === 0) return undefined;
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const text = req.body.toString('utf8');
+  if (!type.includes('json')) return JSON.stringify(text);
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch (err) {
+    throw new HostError('InvalidJson', `Could not parse JSON content: ${messageOf(err)}.`);
+  }
+}
+
 function segmentsOf(url: URL): string[] {
   const rest = url.pathname.slice(WEBHOOK_BASE.length).replace(/^\/+/, '').replace(/\/+$/, '');
   if (rest === '') return [];
@@ -189,12 +209,14 @@ export class DurableApi {
       throw methodNotAllowed(m, 'GET, DELETE');
     }
     if (head === 'instances' && seg.length === 2) {
-      validateInstanceId(id);
+      // Entities are instances too: their status reads and their purge work on "@name@key" (as on Azure Storage).
+      if (!parseEntityId(id)) validateInstanceId(id);
       if (m === 'GET') return this.status(req, id);
       if (m === 'DELETE') return this.purge(id);
       throw methodNotAllowed(m, 'GET, DELETE');
     }
     if (head === 'instances' && seg.length >= 3) {
+      if (parseEntityId(id)) throw new HostError('InvalidArgument', `'${id}' is an entity: signal it with POST ${WEBHOOK_BASE}/entities/{name}/{key}?op=<operation>.`);
       validateInstanceId(id);
       if (m !== 'POST') throw methodNotAllowed(m, 'POST');
       const reason = req.url.searchParams.get('reason');
@@ -211,21 +233,59 @@ export class DurableApi {
         case 'restart':
           return this.restart(req, id, origin);
         case 'rewind':
-          throw new HostError('NotImplemented', 'Rewind is not supported by the devhost; start a new instance instead.');
+          if (seg.length !== 3) throw new HostError('NotFound', 'Use POST .../instances/{instanceId}/rewind?reason={text}.');
+          return this.control(id, () => this.engine.rewind(id, reason ?? ''));
         default:
-          throw new HostError('NotFound', `Unknown instance operation '${verb}'; use raiseEvent, terminate, suspend, resume, restart.`);
+          throw new HostError('NotFound', `Unknown instance operation '${verb}'; use raiseEvent, terminate, suspend, resume, restart, rewind.`);
       }
     }
-    if (head === 'entities') throw new HostError('NotImplemented', 'Durable entities are not supported by the devhost yet.');
+    if (head === 'entities') return this.entity(req, m, seg.slice(1));
     throw new HostError('NotFound', `No Durable API route matches ${m} ${req.url.pathname}.`);
+  }
+
+  /**
+   * entities/{name}/{key}: GET reads the state ("$" is the empty key), POST signals `?op=`, DELETE signals
+   * "delete"; GET entities[/{name}] lists them (EXT HttpApiHandler: HandleGetEntityRequestAsync and friends).
+   */
+  private async entity(req: ApiRequest, m: string, rest: string[]): Promise<ApiResponse> {
+    if (rest.length > 2) throw new HostError('NotFound', `Use ${WEBHOOK_BASE}/entities/{name}/{key}: '${rest.slice(1).join('/')}' is not one entity key.`);
+    const [name, key] = rest;
+    if (m === 'GET' && key === undefined) return this.listEntities(req, name);
+    if (!name) throw new HostError('InvalidArgument', 'Name the entity: entities/{name}/{key}.');
+    if (m === 'GET') {
+      const state = await this.engine.readEntity(name, key === '$' ? '' : key);
+      if (state === undefined) throw new HostError('NotFound', `Entity '@${name.toLowerCase()}@${key}' does not exist or has no state.`);
+      return { status: 200, body: JSON.parse(state) };
+    }
+    if (m !== 'POST' && m !== 'DELETE') throw methodNotAllowed(m, 'GET, POST, DELETE');
+    const op = m === 'DELETE' ? 'delete' : (req.url.searchParams.get('op') ?? '');
+    await this.engine.signalEntity(name, key ?? '', op, entityInput(req));
+    return { status: 202 };
+  }
+
+  private async listEntities(req: ApiRequest, name: string | undefined): Promise<ApiResponse> {
+    const fetchState = boolParam(req.url, 'fetchState', false);
+    const all = await this.engine.listEntities(name, { from: timeParam(req.url, 'lastOperationTimeFrom'), to: timeParam(req.url, 'lastOperationTimeTo'), fetchState });
+    const topText = req.url.searchParams.get('top');
+    const top = topText === null ? 100 : Number(topText);
+    if (!/^\d+$/.test(topText ?? '100') || top < 1) throw new HostError('InvalidArgument', `top is '${topText}'; use a whole number of entities per page, 1 or more.`);
+    const token = req.headers['x-ms-continuation-token'];
+    const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) : 0;
+    if (!Number.isInteger(offset) || offset < 0 || (token && Buffer.from(String(offset)).toString('base64') !== token)) throw new HostError('InvalidArgument', 'x-ms-continuation-token is not one this host issued.');
+    const headers: Record<string, string> = {};
+    if (offset + top < all.length) headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64');
+    return { status: 200, headers, body: all.slice(offset, offset + top).map((e) => ({ ...e, lastOperationTime: statusTime(e.lastOperationTime) })) };
   }
 
   private async start(req: ApiRequest, name: string, instanceId: string | undefined, origin: string): Promise<ApiResponse> {
     if (instanceId !== undefined) validateInstanceId(instanceId);
     const input = parseJsonBody(req, 'orchestration input');
+    // The client's startNew({ version }) sends ?version= (durable-functions DurableClient.startNew).
+    const version = req.url.searchParams.get('version') ?? undefined;
+    if (version !== undefined && version.length > MAX_VERSION) throw new HostError('InvalidArgument', `The version is ${version.length} characters long; the limit is ${MAX_VERSION}.`);
     const timeout = intParam(req.url, 'timeout', MAX_TIMEOUT_SECONDS);
     intParam(req.url, 'pollingInterval', MAX_TIMEOUT_SECONDS); // checked like timeout; the wait follows changes, not a poll
-    const id = await this.engine.start(name, instanceId, input);
+    const id = await this.engine.start(name, instanceId, input, undefined, version);
     if (timeout) {
       const done = await this.waitForCompletion(id, timeout * 1000);
       // As waitForCompletionOrCreateCheckStatusResponse: the output when Completed, the status object otherwise (500 when Failed).
@@ -307,10 +367,13 @@ export class DurableApi {
   }
 
   private async raise(req: ApiRequest, id: string, eventName: string): Promise<ApiResponse> {
+    // As the extension (HttpApiHandler.HandleRaiseEventRequestAsync): JSON content only, and a body that is JSON;
+    // an empty body is no JSON (send `null` for an event without data).
     const type = req.headers['content-type'] ?? '';
-    if (req.body.length > 0 && !/^application\/json\b/i.test(type)) {
-      throw new HostError('InvalidContentType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'.`);
+    if (!/^application\/json\b/i.test(type)) {
+      throw new HostError('InvalidContentType', `raiseEvent needs Content-Type: application/json; got '${type || 'none'}'. Only application/json request content is supported.`);
     }
+    if (req.body.length === 0) throw new HostError('InvalidJson', 'Invalid JSON content: the raiseEvent body is empty; send the event data as JSON (null for none).');
     const input = parseJsonBody(req, 'event');
     await this.engine.raiseEvent(id, eventName, input);
     return { status: 202 };
@@ -325,7 +388,7 @@ export class DurableApi {
     const meta = await this.engine.getMeta(id);
     if (!meta) throw new HostError('NotFound', `No instance with ID '${id}' found.`);
     const newId = boolParam(req.url, 'restartWithNewInstanceId', true) ? undefined : id;
-    const started = await this.engine.start(meta.name, newId, meta.input);
+    const started = await this.engine.start(meta.name, newId, meta.input, undefined, meta.version);
     const urls = managementUrls(origin, this.hub, started);
     delete urls.rewindPostUri;
     return { status: 202, headers: { Location: urls.statusQueryGetUri, 'Retry-After': '10' }, body: urls };

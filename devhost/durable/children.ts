@@ -11,7 +11,7 @@ export interface ChildHost {
   now(): number;
   track<T>(work: () => Promise<T>): Promise<T>;
   getMeta(instanceId: string): Promise<InstanceMeta | undefined>;
-  start(name: string, instanceId: string, inputJson: string, parent: NonNullable<InstanceMeta['parent']>): Promise<string>;
+  start(name: string, instanceId: string, inputJson: string, parent: NonNullable<InstanceMeta['parent']>, version: string): Promise<string>;
   deliverResult(instanceId: string, ev: HistoryEvent, executionId: string): Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export function startChild(host: ChildHost, live: Live, id: number): Promise<voi
       return;
     }
     try {
-      await host.start(c.name, c.instanceId, c.input, parent);
+      await host.start(c.name, c.instanceId, c.input, parent, c.version ?? '');
     } catch (err) {
       const failed = event(EventType.SubOrchestrationInstanceFailed, iso(host.now()), {
         TaskScheduledId: id,
@@ -52,7 +52,9 @@ export function notifyParent(host: ChildHost, meta: InstanceMeta): Promise<void>
   const ev =
     meta.status === 'Completed'
       ? event(EventType.SubOrchestrationInstanceCompleted, ts, { TaskScheduledId: p.taskId, Result: meta.output ?? 'null' })
-      : event(EventType.SubOrchestrationInstanceFailed, ts, {
+      : meta.failureDetails
+        ? event(EventType.SubOrchestrationInstanceFailed, ts, { TaskScheduledId: p.taskId, Reason: null, Details: null, FailureDetails: meta.failureDetails })
+        : event(EventType.SubOrchestrationInstanceFailed, ts, {
           TaskScheduledId: p.taskId,
           Reason: meta.status === 'Failed' ? String(JSON.parse(meta.output ?? '""')) : `Orchestrator function '${meta.name}' was ${meta.status.toLowerCase()}: ${meta.output ?? ''}`,
           Details: JSON.stringify({ instanceId: meta.instanceId, status: meta.status }),

@@ -11,11 +11,16 @@ import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequ
 import { ActionType, actionTypeOf, toJsonText } from './actions';
 import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
-import { applyActions, EpisodeOutcome, followUp, runOrchestrator } from './episode';
+import { EntityRunner, newEntityMeta, SchedulerState, schedulerState } from './entities';
+import { badEntityKey, entityInstanceId, isEntityId, parseEntityId } from './entity-ids';
+import { allocatesIds, applyActions, EpisodeOutcome, followUp, releaseLocks, runOrchestrator } from './episode';
+import { withoutDelivered } from './sends';
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
-import { DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
-import { TimerLimits } from './timers';
+import { cloneState, DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
+import { PlanOptions } from './timers';
+import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
+import { parkForRewind, rewind } from './rewind';
 import { WorkTracker } from './tracker';
 
 export { validateInstanceId } from './ids';
@@ -36,6 +41,19 @@ export interface EngineOptions {
   clientBinding?: () => unknown;
   /** Called with a one-line summary of every invocation. */
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
+  /** host.json versioning (defaultVersion, versionMatchStrategy, versionFailureStrategy); default off. */
+  versioning?: Versioning;
+  /** Replay schema advertised to orchestrators: 'V4' (default; critical sections) or 'V3' (extensions before 3.13). */
+  replaySchema?: 'V3' | 'V4';
+  /** callHttp: host.json httpSettings.defaultAsyncRequestSleepTimeMilliseconds (default 30000). */
+  httpAsyncSleepMs?: number;
+}
+
+/** An entity as the HTTP API lists it (DurableEntityStatus). */
+export interface EntityStatus {
+  entityId: { name: string; key: string };
+  lastOperationTime: string;
+  state: unknown;
 }
 
 const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
@@ -58,6 +76,8 @@ interface EpisodeCommit {
   dropExecution?: string;
   /** Continue-as-new: the new execution's ExecutionStarted. */
   enqueue?: InboxMessage[];
+  /** Rewind: `append` and `actions` are the execution's whole new history and action list. */
+  replaceHistory?: boolean;
 }
 
 /** True when the orchestrator's answer ends this execution with continue-as-new. */
@@ -76,12 +96,23 @@ export class Engine {
   private readonly volatile = new WeakSet<InboxMessage>();
   private readonly work = new WorkTracker();
   private readonly activities: ActivityRunner;
+  private readonly entities: EntityRunner;
   private msgSeq = 0;
   closed = false;
-  readonly limits: TimerLimits;
+  readonly limits: PlanOptions;
+  readonly versioning: Versioning;
 
   constructor(private readonly o: EngineOptions) {
-    this.limits = { maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY, longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY };
+    this.versioning = o.versioning ?? { match: 'CurrentOrOlder', failure: 'Reject' };
+    this.limits = {
+      maximumShortTimerMs: o.maximumShortTimerMs ?? 6 * DAY,
+      longTimerIntervalMs: o.longTimerIntervalMs ?? 3 * DAY,
+      defaultVersion: this.versioning.defaultVersion,
+      entityExists: (name) => !!o.registry.get(name, 'entity'),
+      upperSchemaVersionNew: o.replaySchema === 'V3' ? 2 : 3,
+      httpAsyncSleepMs: o.httpAsyncSleepMs,
+    };
+    this.entities = new EntityRunner(this, o.registry, o.invoker);
     this.activities = new ActivityRunner(this, { registry: o.registry, invoker: o.invoker, clock: o.clock, maxConcurrent: o.maxConcurrentActivities ?? 100, clientBinding: o.clientBinding });
   }
 
@@ -95,8 +126,11 @@ export class Engine {
 
   // ---------------------------------------------------------------- public operations
 
-  /** Start an orchestration. Returns the instance id. */
-  async start(name: string, instanceId: string | undefined, inputJson: string | null, parent?: InstanceMeta['parent']): Promise<string> {
+  /**
+   * Start an orchestration. Returns the instance id. `version` is the one asked for at start (the client's
+   * `?version=`, a sub-orchestration's version); without one the instance gets host.json defaultVersion, or "".
+   */
+  async start(name: string, instanceId: string | undefined, inputJson: string | null, parent?: InstanceMeta['parent'], version?: string): Promise<string> {
     const fn = this.o.registry.get(name, 'orchestration');
     if (!fn) throw new HostError('UnknownFunction', `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
@@ -119,6 +153,7 @@ export class Engine {
       createdTime: now,
       lastUpdatedTime: now,
       parent: parent ?? null,
+      version: version || (this.versioning.defaultVersion ?? ''),
       engine: emptyState(),
     };
     const first = this.message(this.executionStarted(meta, now), executionId);
@@ -179,12 +214,38 @@ export class Engine {
   /** Delete an instance and its history. False when it did not exist. */
   async purge(instanceId: string): Promise<boolean> {
     const l = this.live.get(instanceId);
-    if (l && !isTerminal(l.meta.status)) {
+    if (l && !isTerminal(l.meta.status) && !isEntityId(instanceId)) {
       throw new HostError('Conflict', `Instance '${instanceId}' is ${l.meta.status}; terminate it before purging its history.`);
     }
     this.cancelAllTimers(l);
     this.live.delete(instanceId);
     return this.o.store.purge(instanceId);
+  }
+
+  /**
+   * Rewind a Failed instance: its failed activities run again, its failed sub-orchestrations are rewound with it
+   * (rewind.ts). 404 unknown, 410 Completed/Terminated/Canceled, 409 not failed yet.
+   * @example await engine.rewind('order-42', 'the payment service is back');
+   */
+  rewind(instanceId: string, reason: string): Promise<void> {
+    return this.track(() =>
+      rewind(
+        {
+          now: () => this.o.clock.now(),
+          getMeta: (id) => this.getMeta(id),
+          hold: (id) => this.hold(id),
+          release: (live) => {
+            live.running = false;
+            this.kick(live);
+          },
+          commit: (live, p) =>
+            this.commit(live, { meta: p.meta, append: p.history, actions: live.actions, replaceHistory: true, consumed: [], st: p.st, effects: [], enqueue: p.trigger ? [this.message(p.trigger, p.meta.executionId)] : [] }),
+          runEffects: (live, effects) => this.runEffects(live, effects),
+        },
+        instanceId,
+        reason,
+      ),
+    );
   }
 
   /**
@@ -260,11 +321,99 @@ export class Engine {
     this.o.onInvocation?.({ functionName, reason, invocationId, ms: Date.now() - started, result });
   }
 
+  /** Stores an entity batch: its new scheduler state, the messages used, and the messages it sends (delivered after). */
+  commitEntity(live: Live, meta: InstanceMeta, consumed: InboxMessage[], st: EngineState): Promise<void> {
+    const before = new Set(live.state.outbox.map((o) => o.msgId));
+    const effects: Effect[] = st.outbox.filter((o) => !before.has(o.msgId)).map((o) => ({ kind: 'send', msgId: o.msgId }));
+    return this.commit(live, { meta, append: [], consumed, st, effects });
+  }
+
+  // ---------------------------------------------------------------- entities (the client side)
+
+  /**
+   * Signals an entity from outside (client signalEntity, HTTP POST/DELETE entities/{name}/{key}). The entity
+   * function must exist; the key may not hold '/', '\\', '?', '#' or control characters (DurableClient checks).
+   */
+  async signalEntity(name: string, key: string, op: string, inputJson: string | undefined): Promise<void> {
+    if (!this.o.registry.get(name, 'entity')) throw new HostError('InvalidArgument', `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
+    const bad = badEntityKey(key);
+    if (bad) throw new HostError('InvalidArgument', bad);
+    const request = { op, signal: true, ...(inputJson !== undefined ? { input: inputJson } : {}), id: randomUUID(), parent: null };
+    await this.deliver(entityInstanceId(name, key), event(EventType.EventRaised, iso(this.o.clock.now()), { Name: 'op', Input: JSON.stringify(request) }));
+  }
+
+  /** The state of an entity (JSON text) when it has one; undefined when it does not exist or has no state. */
+  async readEntity(name: string, key: string): Promise<string | undefined> {
+    const meta = await this.getMeta(entityInstanceId(name, key));
+    return meta ? (schedulerState(meta).state ?? undefined) : undefined;
+  }
+
+  /** Entities with state, optionally of one name, oldest operation first (the HTTP API's entity list). */
+  async listEntities(name: string | undefined, q: { from?: string; to?: string; fetchState: boolean }): Promise<EntityStatus[]> {
+    const metas = await this.o.store.list({ instanceIdPrefix: name === undefined ? '@' : `@${name.toLowerCase()}@` });
+    const out: EntityStatus[] = [];
+    for (const m of metas) {
+      const ref = parseEntityId(m.instanceId);
+      const sched: SchedulerState = schedulerState(m);
+      if (!ref || sched.state === null) continue;
+      if ((q.from && m.lastUpdatedTime < q.from) || (q.to && m.lastUpdatedTime > q.to)) continue;
+      out.push({ entityId: ref, lastOperationTime: m.lastUpdatedTime, state: q.fetchState ? JSON.parse(sched.state) : null });
+    }
+    return out.sort((a, b) => a.lastOperationTime.localeCompare(b.lastOperationTime) || a.entityId.key.localeCompare(b.entityId.key));
+  }
+
+  /** Delivers an outbox message of `live` (entity requests, replies, releases) and forgets it once it is stored. */
+  /**
+   * Delivers outbox messages of `live` one after the other, after any it is still delivering, so each sender's
+   * messages reach every receiver in the order sent (the extension's MessageSorter keeps that order), and forgets
+   * each once it is stored.
+   */
+  private sendOut(live: Live, msgIds: string[]): Promise<void> {
+    const previous = live.sending ?? Promise.resolve();
+    const next = this.track(async () => {
+      await previous;
+      for (const msgId of msgIds) {
+        const o = live.state.outbox.find((x) => x.msgId === msgId);
+        if (!o) continue;
+        await this.deliver(o.to, o.event, o.executionId, false, o.msgId);
+        live.state.outbox = live.state.outbox.filter((x) => x.msgId !== msgId);
+        (live.delivered ??= new Set()).add(msgId);
+      }
+    });
+    live.sending = next.catch(() => undefined);
+    return next;
+  }
+
   // ---------------------------------------------------------------- internals: bookkeeping
 
-  private message(ev: HistoryEvent, executionId?: string): InboxMessage {
-    const id = `${String(Date.now()).padStart(15, '0')}-${String(this.msgSeq++ % 1e9).padStart(9, '0')}`;
-    return { id, event: ev, executionId };
+  private message(ev: HistoryEvent, executionId?: string, id?: string): InboxMessage {
+    return { id: id ?? `${String(Date.now()).padStart(15, '0')}-${String(this.msgSeq++ % 1e9).padStart(9, '0')}`, event: ev, executionId };
+  }
+
+  /** Stores a new entity instance with its first message (or, when another writer was first, enqueues the message). */
+  private async createEntity(instanceId: string, first: InboxMessage): Promise<void> {
+    const meta = newEntityMeta(instanceId, this.o.clock.now());
+    try {
+      await this.o.store.create(meta, first);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+      const live = await this.liveOf(instanceId);
+      if (!live) return;
+      await this.o.store.enqueue(instanceId, first);
+      live.inbox.push(first);
+      this.kick(live);
+      return;
+    }
+    // A concurrent delivery may have loaded the new instance from the store meanwhile (its inbox holds `first`).
+    const loaded = this.live.get(instanceId);
+    if (loaded) {
+      if (!loaded.inbox.some((m) => m.id === first.id)) loaded.inbox.push(first);
+      this.kick(loaded);
+      return;
+    }
+    const live: Live = { meta, history: [], inbox: [first], state: emptyState(), actions: [], running: false, timers: new Map() };
+    this.live.set(instanceId, live);
+    this.kick(live);
   }
 
   private executionStarted(meta: InstanceMeta, ts: string): HistoryEvent {
@@ -274,7 +423,7 @@ export class Engine {
         ? { OrchestrationInstance: { InstanceId: meta.parent.instanceId, ExecutionId: meta.parent.executionId }, TaskScheduleId: meta.parent.taskId }
         : null,
       Name: meta.name,
-      Version: '',
+      Version: meta.version ?? '',
       Input: meta.input,
       Tags: null,
       Correlation: null,
@@ -310,15 +459,20 @@ export class Engine {
    * step. A crash before that episode loses nothing: recovery re-arms the timer, re-runs the activity
    * (at least once, as on Azure) or re-reads the child's status, because the state still lists them.
    */
-  private deliver(instanceId: string, ev: HistoryEvent, executionId?: string, volatile = false): Promise<void> {
+  private deliver(instanceId: string, ev: HistoryEvent, executionId?: string, volatile = false, msgId?: string): Promise<void> {
     return this.track(async () => {
+      if (this.closed) return;
       const live = await this.liveOf(instanceId);
-      if (!live || this.closed) return;
+      if (!live) {
+        // The first message to an entity creates it (DTFx starts an "@name@key" instance on its first event).
+        if (isEntityId(instanceId)) await this.createEntity(instanceId, this.message(ev, executionId, msgId));
+        return;
+      }
       if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) {
         if (!live.running && live.inbox.length === 0) this.live.delete(instanceId); // loaded only to drop this
         return;
       }
-      const msg = this.message(ev, executionId);
+      const msg = this.message(ev, executionId, msgId);
       if (volatile) this.volatile.add(msg);
       else await this.o.store.enqueue(instanceId, msg);
       live.inbox.push(msg);
@@ -326,13 +480,26 @@ export class Engine {
     });
   }
 
+  /** The loaded instance with its episode loop held off (until kick), or undefined when it does not exist. */
+  private async hold(instanceId: string): Promise<Live | undefined> {
+    for (;;) {
+      const live = await this.liveOf(instanceId);
+      if (!live || !live.running) {
+        if (live) live.running = true;
+        return live;
+      }
+      await this.work.nextChange(50);
+    }
+  }
+
   private kick(live: Live): void {
     if (live.running || this.closed) return;
     live.running = true;
     void this.track(async () => {
       try {
+        const entity = isEntityId(live.meta.instanceId);
         for (let batch = this.pickBatch(live); batch; batch = this.pickBatch(live)) {
-          await this.process(live, batch);
+          await (entity ? this.entities.process(live, batch) : this.process(live, batch));
         }
         live.failures = 0;
       } catch (err) {
@@ -355,9 +522,11 @@ export class Engine {
    */
   private pickBatch(live: Live): InboxMessage[] | undefined {
     if (this.closed || live.inbox.length === 0) return undefined;
+    if (isEntityId(live.meta.instanceId)) return this.entities.pick(live);
     const control = live.inbox.find((m) => CONTROL_EVENTS.has(m.event.EventType));
     if (control) return [control];
     if (live.meta.status === 'Suspended') return undefined;
+    if (live.rejectedUntil !== undefined && this.o.clock.now() < live.rejectedUntil) return undefined;
     const start = live.inbox.find((m) => m.event.EventType === EventType.ExecutionStarted);
     const batch = start ? [start, ...live.inbox.filter((m) => m !== start)] : [...live.inbox];
     return batch.slice(0, MAX_BATCH);
@@ -375,12 +544,18 @@ export class Engine {
     const ts = iso(now);
     const meta = live.meta;
     if (CONTROL_EVENTS.has(batch[0].event.EventType)) return this.control(live, batch[0], ts);
-    const plan: Plan = { live, st: structuredClone(live.state), now, decisions: [], effects: [], actions: [] };
+    const plan: Plan = { live, st: cloneState(live.state), now, decisions: [], effects: [], actions: [] };
     const taken: InboxMessage[] = [];
     if (!isTerminal(meta.status)) {
-      for (const msg of batch) {
+      for (const [i, msg] of batch.entries()) {
         const ev = msg.event;
-        const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId && ev.EventType !== EventType.EventRaised;
+        if (taken.length > 0 && allocatesIds(plan.st, ev, now)) {
+          batch = batch.slice(0, i); // it opens the next episode (allocatesIds says why)
+          break;
+        }
+        // Messages addressed to an older execution are dropped (DTFx "eat up any events for previous executions");
+        // events raised from outside carry no execution and reach the current one.
+        const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId;
         const secondStart = ev.EventType === EventType.ExecutionStarted && (live.history.length > 0 || taken.length > 0);
         if (!stale && !secondStart && followUp(plan, ev, this.limits)) taken.push(msg);
       }
@@ -389,6 +564,10 @@ export class Engine {
     if (taken.length === 0 || (live.history.length === 0 && taken[0].event.EventType !== EventType.ExecutionStarted)) {
       return this.commit(live, { meta: { ...meta }, append: [], consumed: batch, st: live.state, effects: [] });
     }
+
+    if (!mayRun(this.versioning, meta.version ?? '')) return this.versionMismatch(live, plan, batch, taken);
+    live.rejections = 0;
+    live.rejectedUntil = undefined;
 
     const fn = this.o.registry.get(meta.name, 'orchestration');
     let newEvents = [event(EventType.OrchestratorStarted, ts), ...taken.map((m) => m.event)];
@@ -439,17 +618,50 @@ export class Engine {
       next.input = continueInput;
       next.executionId = randomUUID().replace(/-/g, '');
       next.status = 'Running';
+      releaseLocks(plan, false); // the extension releases a critical section when the execution continues as new or completes
       this.finish(live, plan.st, plan.effects, false);
       const start = this.message(this.executionStarted(next, ts), next.executionId);
-      return this.commit(live, { meta: next, append: [], consumed, st: emptyState(), effects: plan.effects, dropExecution: meta.executionId, enqueue: [start] });
+      const st = { ...emptyState(), outbox: plan.st.outbox };
+      return this.commit(live, { meta: next, append: [], consumed, st, effects: plan.effects, dropExecution: meta.executionId, enqueue: [start] });
     } else if (state?.isDone) {
       next.status = 'Completed';
       next.output = toJsonText(state.output);
+      releaseLocks(plan, false);
       tail.push(event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Completed, Result: next.output }));
       this.finish(live, plan.st, plan.effects);
     }
     tail.push(event(EventType.OrchestratorCompleted, ts));
     await this.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], actions: plan.actions, consumed, st: plan.st, effects: plan.effects });
+  }
+
+  /**
+   * This worker may not run the instance's version. Reject (the default): leave the messages where they are and
+   * try again after 2, 4, 8 ... s (at most 10 min), as the Azure Storage provider abandons a work item; a worker
+   * with a newer defaultVersion (the next deployment) runs them. Fail: the instance fails without running user
+   * code, with DTFx's VersionMismatch failure, which a parent sees as the sub-orchestration's error.
+   */
+  private async versionMismatch(live: Live, plan: Plan, batch: InboxMessage[], taken: InboxMessage[]): Promise<void> {
+    const { meta } = live;
+    const ts = iso(plan.now);
+    const worker = `worker version '${this.versioning.defaultVersion}', ${this.versioning.match}`;
+    if (this.versioning.failure === 'Reject') {
+      live.rejections = (live.rejections ?? 0) + 1;
+      const wait = Math.min(MAX_REJECT_WAIT_MS, 1000 * 2 ** live.rejections);
+      live.rejectedUntil = plan.now + wait;
+      this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}); its messages wait, next try in ${wait / 1000} s.` });
+      this.o.scheduler.at(live.rejectedUntil, () => this.kick(live), { background: true });
+      return;
+    }
+    this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}): failing it (versionFailureStrategy Fail).` });
+    const next: InstanceMeta = { ...meta, lastUpdatedTime: ts, status: 'Failed', output: toJsonText(`${VERSION_MISMATCH.ErrorType}: ${VERSION_MISMATCH.ErrorMessage}`), failureDetails: VERSION_MISMATCH };
+    this.finish(live, plan.st, plan.effects);
+    const append = [
+      event(EventType.OrchestratorStarted, ts),
+      ...taken.map((m) => m.event),
+      event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: null, FailureDetails: VERSION_MISMATCH }),
+      event(EventType.OrchestratorCompleted, ts),
+    ];
+    await this.commit(live, { meta: next, append, consumed: batch, st: plan.st, effects: plan.effects });
   }
 
   /** Runs the orchestrator over the history plus `newEvents`; `reported` false for a probe that is not the episode of record. */
@@ -461,6 +673,7 @@ export class Engine {
   /** Clear pending work of a finished execution; the parent hears about it. */
   private finish(live: Live, st: EngineState, effects: Effect[], notify = true): void {
     for (const id of Object.keys(st.timers)) effects.push({ kind: 'cancelTimer', id: Number(id) });
+    parkForRewind(st);
     st.timers = {};
     st.activities = {};
     st.children = {};
@@ -472,7 +685,7 @@ export class Engine {
     const meta = live.meta;
     const ev = msg.event;
     const next: InstanceMeta = { ...meta, lastUpdatedTime: ts };
-    const st = structuredClone(live.state);
+    const st = cloneState(live.state);
     const effects: Effect[] = [];
     const append: HistoryEvent[] = [];
     if (isTerminal(meta.status)) {
@@ -497,21 +710,22 @@ export class Engine {
    * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
    */
   private async commit(live: Live, c: EpisodeCommit): Promise<void> {
-    let { meta: next, append, st, effects, dropExecution } = c;
+    let { meta: next, append, st, effects, dropExecution, replaceHistory } = c;
     let actions = c.actions ?? [];
+    st = withoutDelivered(st, live.delivered);
     const enqueue = c.enqueue ?? [];
     const consumed = c.consumed.filter((m) => !this.volatile.has(m)).map((m) => m.id);
     const changesNothing = append.length === 0 && enqueue.length === 0 && consumed.length === 0 && next.status === live.meta.status && dropExecution === undefined && st === live.state;
     if (!changesNothing) {
       next.engine = st;
       try {
-        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue });
+        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue, replaceHistory });
       } catch (err) {
         if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
         // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.
         const ts = next.lastUpdatedTime;
         const failed: InstanceMeta = { ...live.meta, status: 'Failed', lastUpdatedTime: ts, output: toJsonText(`Orchestrator function '${live.meta.name}' failed: ${messageOf(err)}`) };
-        const fst = structuredClone(live.state);
+        const fst = cloneState(live.state);
         const fx: Effect[] = [];
         this.finish(live, fst, fx);
         failed.engine = fst;
@@ -522,13 +736,19 @@ export class Engine {
         st = fst;
         effects = fx;
         dropExecution = undefined;
+        replaceHistory = undefined;
         enqueue.length = 0;
       }
     }
     live.meta = next;
-    live.state = st;
-    live.history = dropExecution !== undefined ? [] : live.history.concat(append);
-    live.actions = dropExecution !== undefined ? [] : actions.length > 0 ? live.actions.concat(actions) : live.actions;
+    live.state = withoutDelivered(st, live.delivered);
+    if (live.delivered) for (const id of [...live.delivered]) if (!live.state.outbox.some((o) => o.msgId === id)) live.delivered.delete(id);
+    if (dropExecution !== undefined) live.history = [];
+    else if (replaceHistory || append.length > 0) {
+      for (const e of append) e.IsPlayed = true; // stored already: from the next episode on they replay
+      live.history = replaceHistory ? append : live.history.concat(append);
+    }
+    live.actions = dropExecution !== undefined ? [] : replaceHistory ? actions : actions.length > 0 ? live.actions.concat(actions) : live.actions;
     const done = new Set(c.consumed);
     live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];
     this.runEffects(live, effects);
@@ -554,8 +774,12 @@ export class Engine {
         case 'notifyParent':
           void notifyParent(this, live.meta);
           break;
+        case 'send':
+          break; // below, all together and in order
       }
     }
+    const sends = effects.flatMap((e) => (e.kind === 'send' ? [e.msgId] : []));
+    if (sends.length > 0) void this.sendOut(live, sends);
   }
 
   // ---------------------------------------------------------------- internals: timers and recovery
@@ -580,6 +804,7 @@ export class Engine {
 
   /** After a restart: re-arm timers, re-run activities whose result is not in, re-check children. */
   private async resumeWork(live: Live): Promise<void> {
+    void this.sendOut(live, live.state.outbox.map((o) => o.msgId)); // at least once: receivers skip repeats
     const inboxHas = (type: number, key: string, value: number) => live.inbox.some((m) => m.event.EventType === type && m.event[key] === value);
     const st = live.state;
     for (const [id, t] of Object.entries(st.timers)) {

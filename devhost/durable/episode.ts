@@ -1,6 +1,7 @@
 // One orchestration episode, the SDK's side of the replay protocol: the trigger payload (history in), the
 // orchestrator's answer (cumulative actions out), the determinism check against what earlier episodes recorded,
 // and the plan of what the new actions ask for. The engine commits the plan; nothing here does I/O but the call.
+import { randomUUID } from 'node:crypto';
 import { Invoker } from '../invoke';
 import { HostError, messageOf } from '../errors';
 import { RegisteredFunction } from '../registry';
@@ -8,9 +9,13 @@ import { HistoryEvent } from '../store/types';
 import { Action, ActionType, actionInputValue, actionSignature, actionTypeOf, describeAction, toJsonText } from './actions';
 import { event, EventType, iso } from './history';
 import { afterAttempt, newRetry, nextAttempt } from './retry';
-import { Live, Plan } from './state';
-import { cancelTimerAt, planNextChunk, planTimer, TimerLimits, timeSpan } from './timers';
+import { ActivityState, EngineState, Live, Plan } from './state';
+import { cancelTimerAt, planNextChunk, planTimer, PlanOptions, timeSpan } from './timers';
 import { validateInstanceId } from './ids';
+import { entityInstanceId, parseEntityId } from './entity-ids';
+import { queueSend } from './sends';
+import { afterHttpResponse, pollAgain, scheduleHttp } from './http-call';
+import { HTTP_ACTIVITY } from './http-activity';
 
 /** The orchestrator's answer (durable-functions' OrchestratorState). */
 export interface OrchestratorStateJson {
@@ -48,13 +53,14 @@ export async function runOrchestrator(
   fn: RegisteredFunction,
   live: Live,
   newEvents: HistoryEvent[],
-  limits: TimerLimits,
+  limits: PlanOptions,
   report: (reason: string, invocationId: string, started: number, result: string) => void,
 ): Promise<EpisodeOutcome> {
-  // Fresh objects each episode: the SDK rewrites Timestamp fields into Dates in place.
-  const history: HistoryEvent[] = new Array(live.history.length + newEvents.length);
-  for (let i = 0; i < live.history.length; i++) history[i] = { ...live.history[i], IsPlayed: true };
-  for (let i = 0; i < newEvents.length; i++) history[live.history.length + i] = { ...newEvents[i], IsPlayed: false };
+  // The stored events are handed over as they are (marked IsPlayed when they were committed): the SDK turns their
+  // Timestamp strings into Dates in place, once, and later episodes find Dates. New events are copies, so what
+  // the commit stores keeps its strings.
+  const history: HistoryEvent[] = live.history.slice();
+  for (const e of newEvents) history.push({ ...e, IsPlayed: false });
   const payload = {
     history,
     input: live.meta.input === null ? null : JSON.parse(live.meta.input),
@@ -62,10 +68,10 @@ export async function runOrchestrator(
     isReplaying: false,
     parentInstanceId: live.meta.parent?.instanceId ?? null,
     upperSchemaVersion: 1,
-    upperSchemaVersionNew: 2,
+    upperSchemaVersionNew: limits.upperSchemaVersionNew ?? 3,
     longRunningTimerIntervalDuration: timeSpan(limits.longTimerIntervalMs),
     maximumShortTimerDuration: timeSpan(limits.maximumShortTimerMs),
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    defaultHttpAsyncRequestSleepTimeMillseconds: limits.httpAsyncSleepMs ?? 30000,
   };
   const reason = EVENT_REASON[history[history.length - 1].EventType] ?? 'NewEvent';
   const started = Date.now();
@@ -96,7 +102,7 @@ export async function runOrchestrator(
  * Host-side work a delivered event triggers before the orchestrator runs: retry timers and attempts, long-timer
  * chunks. Returns false when the event completes nothing that is still pending (it is then dropped).
  */
-export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boolean {
+export function followUp(plan: Plan, ev: HistoryEvent, limits: PlanOptions): boolean {
   const { st } = plan;
   switch (ev.EventType) {
     case EventType.TimerFired: {
@@ -109,8 +115,10 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
         planNextChunk(plan, t.final, t.path, limits);
       } else if (t.retry !== undefined) {
         const r = st.retries[t.retry];
-        if (t.dummy || !r) delete st.retries[t.retry];
-        else nextAttempt(plan, t.retry, r);
+        if (r && t.dummy) r.ended = Number(key); // the retry failed; kept so that a rewind can run its last attempt again
+        else if (r) nextAttempt(plan, t.retry, r);
+      } else if (t.httpPoll !== undefined) {
+        pollAgain(plan, t.httpPoll);
       }
       return true;
     }
@@ -125,6 +133,7 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
       if (!done) return false;
       delete pending[key];
       if (done.retry !== undefined) afterAttempt(plan, done.retry, ev);
+      if (isActivity) afterHttpResponse(plan, done as ActivityState, ev, limits);
       return true;
     }
     default:
@@ -133,10 +142,35 @@ export function followUp(plan: Plan, ev: HistoryEvent, limits: TimerLimits): boo
 }
 
 /**
+ * True when followUp(ev) would take task ids (a retry's next attempt or its delay timer, the next chunk of a long
+ * timer, the timer and request of a callHttp poll). The SDK takes those ids while it replays that event, after
+ * whatever ids the events before it in the same episode made the orchestrator code take; so such an event may only
+ * open an episode, never follow another event in it (see Engine.process).
+ */
+export function allocatesIds(st: EngineState, ev: HistoryEvent, now: number): boolean {
+  switch (ev.EventType) {
+    case EventType.TimerFired: {
+      const t = st.timers[String(ev.TimerId)];
+      if (!t) return false;
+      if (t.final !== undefined && Date.parse(t.final) > now) return true;
+      return t.retry !== undefined && !t.dummy && st.retries[t.retry] !== undefined;
+    }
+    case EventType.TaskFailed:
+      return st.activities[String(ev.TaskScheduledId)]?.retry !== undefined;
+    case EventType.SubOrchestrationInstanceFailed:
+      return st.children[String(ev.TaskScheduledId)]?.retry !== undefined;
+    case EventType.TaskCompleted:
+      return st.activities[String(ev.TaskScheduledId)]?.name === HTTP_ACTIVITY;
+    default:
+      return false;
+  }
+}
+
+/**
  * Diff the cumulative action list against what was recorded: check determinism, apply timer cancellations,
  * plan new actions. Returns the continue-as-new input when asked for.
  */
-export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: TimerLimits): string | undefined {
+export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: PlanOptions): string | undefined {
   const actions: Action[] = state.actions?.[0] ?? [];
   const recorded = plan.live.actions;
   for (let i = 0; i < Math.min(actions.length, recorded.length); i++) {
@@ -164,6 +198,31 @@ export function applyActions(plan: Plan, state: OrchestratorStateJson, limits: T
   return continueInput;
 }
 
+/**
+ * Sends 'release' to every entity of the plan's critical section: one id and one EventSent each when the
+ * orchestrator released it (the SDK counts them), none when the execution ends holding it (implicit release).
+ */
+export function releaseLocks(plan: Plan, recorded: boolean): void {
+  const { st, live } = plan;
+  if (!st.locks) return;
+  for (const target of st.locks.entities) {
+    const message = { parent: live.meta.instanceId, id: st.locks.id };
+    if (recorded) plan.decisions.push(event(EventType.EventSent, iso(plan.now), { InstanceId: target, Name: 'release', Input: JSON.stringify(message) }, st.nextId++));
+    queueSend(plan, target, 'release', message);
+  }
+  st.locks = undefined;
+}
+
+/** The entity a CallEntity/SignalEntity action targets; an unknown entity function fails the orchestration. */
+function entityTarget(a: Action, limits: PlanOptions): string {
+  const ref = typeof a.instanceId === 'string' ? parseEntityId(a.instanceId) : undefined;
+  if (!ref) throw new HostError('FunctionError', `${describeAction(a)} has no entity id of the form '@name@key'.`);
+  if (limits.entityExists && !limits.entityExists(ref.name)) {
+    throw new HostError('FunctionError', `The function '${ref.name}' doesn't exist, is disabled, or is not an entity function.`);
+  }
+  return entityInstanceId(ref.name, ref.key);
+}
+
 function applyCancellations(plan: Plan, a: Action, path: string): void {
   const t = actionTypeOf(a);
   if (t === ActionType.WhenAll || t === ActionType.WhenAny) {
@@ -174,7 +233,7 @@ function applyCancellations(plan: Plan, a: Action, path: string): void {
 }
 
 /** Plans one new action (recursing into WhenAll/WhenAny); returns the continue-as-new input for ContinueAsNew. */
-function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): string | undefined {
+function schedule(plan: Plan, a: Action, path: string, limits: PlanOptions): string | undefined {
   const { st, live } = plan;
   const ts = iso(plan.now);
   const t = actionTypeOf(a);
@@ -197,9 +256,11 @@ function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): str
       const input = toJsonText(a.input);
       if (a.instanceId !== undefined && a.instanceId !== null) validateInstanceId(a.instanceId);
       const childId = a.instanceId ?? `${live.meta.executionId}:${id}`;
-      plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: name, Version: '', InstanceId: childId, Input: input }, id));
-      const retry = t === ActionType.CallSubOrchestratorWithRetry ? newRetry(plan, id, 'sub', name, input, a) : undefined;
-      st.children[id] = { instanceId: childId, name, input, retry };
+      // The action's version (callSubOrchestrator's 4th argument), else host.json defaultVersion (extension PR #3213).
+      const version = typeof a.version === 'string' && a.version !== '' ? a.version : (limits.defaultVersion ?? '');
+      plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: name, Version: version, InstanceId: childId, Input: input }, id));
+      const retry = t === ActionType.CallSubOrchestratorWithRetry ? newRetry(plan, id, 'sub', name, input, a, version) : undefined;
+      st.children[id] = { instanceId: childId, name, input, version, retry };
       plan.effects.push({ kind: 'child', id });
       return undefined;
     }
@@ -210,6 +271,34 @@ function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): str
       return undefined;
     case ActionType.WaitForExternalEvent:
       return undefined;
+    case ActionType.CallEntity:
+    case ActionType.SignalEntity: {
+      const id = st.nextId++;
+      const target = entityTarget(a, limits);
+      const input = a.input === undefined || a.input === null ? undefined : JSON.stringify(a.input);
+      const request = { op: a.operation ?? '', ...(t === ActionType.SignalEntity ? { signal: true } : {}), ...(input !== undefined ? { input } : {}), id: randomUUID(), parent: live.meta.instanceId, parentExecution: live.meta.executionId };
+      plan.decisions.push(event(EventType.EventSent, ts, { InstanceId: target, Name: 'op', Input: JSON.stringify(request) }, id));
+      queueSend(plan, target, 'op', request);
+      return undefined;
+    }
+    case ActionType.LockEntities: {
+      // One request travels the sorted lock set entity by entity; the last one answers (EXT DurableOrchestrationContext.LockAsync).
+      const id = st.nextId++;
+      const set = (a.lockSet ?? []).map((e) => ({ name: String(e.name).toLowerCase(), key: String(e.key) }));
+      if (set.length === 0 || typeof a.lockRequestId !== 'string') throw new HostError('FunctionError', `${describeAction(a)} names no entity or has no lockRequestId.`);
+      const targets = set.map((e) => entityInstanceId(e.name, e.key));
+      const request = { id: a.lockRequestId, parent: live.meta.instanceId, parentExecution: live.meta.executionId, lockset: set };
+      plan.decisions.push(event(EventType.EventSent, ts, { InstanceId: targets[0], Name: 'op', Input: JSON.stringify(request) }, id));
+      queueSend(plan, targets[0], 'op', request);
+      st.locks = { id: a.lockRequestId, entities: targets };
+      return undefined;
+    }
+    case ActionType.ReleaseEntities:
+      releaseLocks(plan, true);
+      return undefined;
+    case ActionType.CallHttp:
+      scheduleHttp(plan, a);
+      return undefined;
     case ActionType.WhenAll:
     case ActionType.WhenAny: {
       let r: string | undefined;
@@ -219,6 +308,6 @@ function schedule(plan: Plan, a: Action, path: string, limits: TimerLimits): str
       return r;
     }
     default:
-      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities and callHttp are not supported yet); run this app with Azure Functions Core Tools.`);
+      throw new HostError('NotImplemented', `The devhost does not implement ${describeAction(a)} (entities are not supported yet); run this app with Azure Functions Core Tools.`);
   }
 }

@@ -7,13 +7,13 @@ import { HistoryEvent } from '../store/types';
 import { DAY, Plan, RetryState } from './state';
 
 /** Checks the action's retry options and records the retry; returns its key (the first attempt's id). */
-export function newRetry(plan: Plan, id: number, kind: RetryState['kind'], name: string, input: string, a: Action): string {
+export function newRetry(plan: Plan, id: number, kind: RetryState['kind'], name: string, input: string, a: Action, version?: string): string {
   const o = a.retryOptions;
   if (!o || !(o.maxNumberOfAttempts >= 1) || !(o.firstRetryIntervalInMilliseconds > 0)) {
     throw new HostError('FunctionError', `${describeAction(a)} has invalid retry options ${JSON.stringify(o)}: firstRetryIntervalInMilliseconds must be > 0 and maxNumberOfAttempts >= 1.`);
   }
   const key = String(id);
-  plan.st.retries[key] = { kind, name, input, options: o, attempt: 1, firstAt: plan.now, instanceId: a.instanceId };
+  plan.st.retries[key] = { kind, name, input, options: o, version, attempt: 1, firstAt: plan.now, instanceId: a.instanceId, attempts: [id] };
   return key;
 }
 
@@ -48,14 +48,16 @@ export function nextAttempt(plan: Plan, key: string, r: RetryState): void {
   const id = st.nextId++;
   const ts = iso(plan.now);
   r.attempt++;
+  r.attempts = [...(r.attempts ?? [Number(key)]), id];
   if (r.kind === 'activity') {
     plan.decisions.push(event(EventType.TaskScheduled, ts, { Name: r.name, Version: '', Input: r.input }, id));
     st.activities[id] = { name: r.name, input: r.input, retry: key, skipped: r.timedOut ? (r.lastFailure ?? { reason: 'retry timeout expired', details: '' }) : undefined };
     plan.effects.push({ kind: 'activity', id });
   } else {
     const childId = r.instanceId ?? `${live.meta.executionId}:${id}`;
-    plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: r.name, Version: '', InstanceId: childId, Input: r.input }, id));
-    st.children[id] = { instanceId: childId, name: r.name, input: r.input, retry: key };
+    const version = r.version ?? '';
+    plan.decisions.push(event(EventType.SubOrchestrationInstanceCreated, ts, { Name: r.name, Version: version, InstanceId: childId, Input: r.input }, id));
+    st.children[id] = { instanceId: childId, name: r.name, input: r.input, version, retry: key };
     plan.effects.push({ kind: 'child', id });
   }
 }

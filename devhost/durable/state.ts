@@ -15,6 +15,23 @@ export interface EngineState {
   activities: Record<string, ActivityState>;
   children: Record<string, ChildState>;
   retries: Record<string, RetryState>;
+  /** Messages to other instances not yet known to be delivered (see sends.ts). */
+  outbox: Outgoing[];
+  /** The critical section this orchestration holds: its lock request id and the entities locked. */
+  locks?: { id: string; entities: string[] };
+  /** Entities: keys ("op:<request id>") of the latest messages processed, to skip one delivered twice. */
+  done?: string[];
+  /** The work still pending when the execution ended, which a rewind resumes (rewind.ts). */
+  parked?: Pick<EngineState, 'timers' | 'activities' | 'children' | 'retries'>;
+}
+
+/** An EventRaised message to another instance, delivered with a fixed message id. */
+export interface Outgoing {
+  to: string;
+  /** Replies to an orchestration name the execution that asked (a newer one drops them). */
+  executionId?: string;
+  msgId: string;
+  event: HistoryEvent;
 }
 
 export interface TimerState {
@@ -26,6 +43,15 @@ export interface TimerState {
   retry?: string;
   /** The zero-delay timer after a retry's last attempt. */
   dummy?: boolean;
+  /** callHttp: the wait after a 202; the poll it is followed by (http-call.ts). */
+  httpPoll?: HttpPoll;
+}
+
+/** The GET to a 202's Location, with the id the SDK reserved for it; `failure` fails it without a request. */
+export interface HttpPoll {
+  id: number;
+  input: string;
+  failure?: { reason: string; details: string };
 }
 
 export interface ActivityState {
@@ -40,6 +66,7 @@ export interface ChildState {
   instanceId: string;
   name: string;
   input: string;
+  version: string;
   retry?: string;
 }
 
@@ -48,12 +75,18 @@ export interface RetryState {
   name: string;
   input: string;
   options: RetryOptionsJson;
+  /** Sub-orchestrations: the version every attempt starts with. */
+  version?: string;
   attempt: number;
   firstAt: number;
   instanceId?: string;
   timedOut?: boolean;
   /** The last attempt's failure, repeated for attempts skipped after the retry timeout. */
   lastFailure?: { reason: string; details: string };
+  /** Ids of the attempts, first to last (a rewind tells the attempts apart from failures the orchestrator saw). */
+  attempts?: number[];
+  /** The id of the zero-delay timer after the last attempt, once it fired: the retry failed (kept for a rewind). */
+  ended?: number;
 }
 
 /** An instance loaded in memory. */
@@ -68,6 +101,13 @@ export interface Live {
   timers: Map<string, TimerHandle>;
   /** Consecutive failed attempts to process the first message (store outage): drives the retry back-off. */
   failures?: number;
+  /** Versioning Reject: episodes this worker refused in a row, and until when it waits before the next try. */
+  rejections?: number;
+  rejectedUntil?: number;
+  /** Ids of outbox messages delivered since the last commit (the next commit stops storing them). */
+  delivered?: Set<string>;
+  /** The delivery of outbox messages under way (the next ones wait for it, to keep the sender's order). */
+  sending?: Promise<void>;
 }
 
 /** Work an episode leaves to be done once its commit is stored. */
@@ -76,7 +116,8 @@ export type Effect =
   | { kind: 'cancelTimer'; id: number }
   | { kind: 'activity'; id: number }
   | { kind: 'child'; id: number }
-  | { kind: 'notifyParent' };
+  | { kind: 'notifyParent' }
+  | { kind: 'send'; msgId: string };
 
 /**
  * What one episode is deciding: the state it will commit, the history events it adds and the effects to run
@@ -94,12 +135,34 @@ export interface Plan {
 
 /** The state of a new execution. */
 export function emptyState(): EngineState {
-  return { nextId: 0, timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {} };
+  return { nextId: 0, timerPaths: {}, timers: {}, activities: {}, children: {}, retries: {}, outbox: [] };
+}
+
+/**
+ * A copy an episode may change without touching the committed state: the records are copied one level deep (their
+ * entries are replaced, never changed), except retries, whose entries the retry planner updates in place.
+ * Much cheaper than structuredClone on the per-episode path.
+ */
+export function cloneState(st: EngineState): EngineState {
+  const retries: Record<string, RetryState> = {};
+  for (const [k, r] of Object.entries(st.retries)) retries[k] = { ...r, lastFailure: r.lastFailure && { ...r.lastFailure } };
+  return {
+    ...st,
+    timerPaths: { ...st.timerPaths },
+    timers: { ...st.timers },
+    activities: { ...st.activities },
+    children: { ...st.children },
+    retries,
+    outbox: [...st.outbox],
+    locks: st.locks && { id: st.locks.id, entities: [...st.locks.entities] },
+    done: st.done && [...st.done],
+  };
 }
 
 /** A Live for an instance read from the store. */
 export function liveFromStore(stored: StoredInstance): Live {
   const { actions: _old, ...state } = { ...emptyState(), ...(stored.meta.engine as Partial<EngineState> & { actions?: string[] }) };
+  for (const e of stored.history) e.IsPlayed = true;
   return { meta: stored.meta, history: stored.history, inbox: stored.inbox, state, actions: stored.actions, running: false, timers: new Map() };
 }
 

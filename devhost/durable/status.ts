@@ -12,6 +12,8 @@ export interface StatusJson {
   output: unknown;
   createdTime: string;
   lastUpdatedTime: string;
+  /** The orchestration version, when it has one (the extension's own status has no such field; the JS client ignores it). */
+  version?: string;
   historyEvents?: Record<string, unknown>[];
 }
 
@@ -41,6 +43,7 @@ export function toStatusJson(meta: InstanceMeta, opts: StatusOptions = {}): Stat
     createdTime: statusTime(meta.createdTime),
     lastUpdatedTime: statusTime(meta.lastUpdatedTime),
   };
+  if (meta.version) s.version = meta.version;
   if (opts.history && meta.status !== 'Pending') s.historyEvents = shapeHistory(opts.history, opts.showInput !== false, !!opts.showHistoryOutput);
   return s;
 }

@@ -9,6 +9,18 @@ import { DAY, Plan } from './state';
 export interface TimerLimits {
   maximumShortTimerMs: number;
   longTimerIntervalMs: number;
+  /** callHttp: the wait after a 202 without Retry-After (host.json httpSettings; default 30 s). */
+  httpAsyncSleepMs?: number;
+}
+
+/** What planning an episode's actions needs besides the plan: timer limits and the version new children get. */
+export interface PlanOptions extends TimerLimits {
+  /** host.json defaultVersion: the version of a sub-orchestration started without one. */
+  defaultVersion?: string;
+  /** Whether an entity function of that name is registered (and enabled). */
+  entityExists?: (name: string) => boolean;
+  /** Replay schema advertised to the SDK: 2 = V3 (extensions before 3.13), 3 = V4 (critical sections). */
+  upperSchemaVersionNew?: number;
 }
 
 /**

@@ -96,6 +96,9 @@ export class HostServer {
       const host = req.headers.host ?? 'localhost';
       const url = new URL(req.url ?? '/', `http://${host}`);
       const headers = flatHeaders(req.headers);
+      // The client's address in X-Forwarded-For, where Azure's front end puts it (the worker gets no socket address).
+      // Replaced, not appended, so a local client cannot choose the address an app limits it by.
+      headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
       if (url.pathname === WEBHOOK_BASE || url.pathname.startsWith(WEBHOOK_BASE + '/')) {
         const body = await readBody(req, this.o.maxBodyBytes);
         const out = await this.o.api.handle({ method: req.method ?? 'GET', url, headers, body });

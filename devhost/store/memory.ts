@@ -87,7 +87,7 @@ export class MemoryStore implements Store {
   async commit(instanceId: string, commit: Commit): Promise<void> {
     const e = this.entries.get(instanceId);
     if (!e) return; // purged meanwhile
-    if (commit.dropExecution !== undefined) {
+    if (commit.dropExecution !== undefined || commit.replaceHistory) {
       e.history = [];
       e.actions = [];
     }

@@ -11,7 +11,8 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
 //   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
-//                              (for server-side filters) and t0,t1,... (tombstones, see `commit`)
+//                              (for server-side filters), t0,t1,... (tombstones, see `commit`) and historyFrom
+//                              (after a rewind: the first history row of the execution that counts)
 //   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...), and
 //                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
 //   I:<message id>             one inbox message (JSON in d0,d1,...)
@@ -97,6 +98,8 @@ interface Cursor {
   inbox: Set<string>;
   /** The current execution's history and action signatures (JSON arrays) while they live in the meta row. */
   inline?: Inline;
+  /** Seq of the first history row of `executionId` that counts: a rewind wrote the whole history again from there. */
+  historyFrom: number;
 }
 
 /**
@@ -238,7 +241,7 @@ export class TableStore implements Store {
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: payloadKey(m), inbox: new Set([first.id]), inline: EMPTY_INLINE });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: payloadKey(m), inbox: new Set([first.id]), inline: EMPTY_INLINE, historyFrom: 0 });
   }
 
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
@@ -260,23 +263,25 @@ export class TableStore implements Store {
     const meta = JSON.parse(await this.payload(m)) as InstanceMeta;
     const hPrefix = historyPrefix(meta.executionId);
     const inline = inlineOf(m);
+    const historyFrom = Number(m.historyFrom ?? 0); // after a rewind: the first history row that counts
     let hRows: Row[] | undefined;
     let inboxRows: Row[] = [];
     if (inv && inline && inv.inbox.length === 0) {
       hRows = []; // one read: a waiting instance whose history is short
     } else if (inv && inv.historyRows <= MAX_POINT_READS) {
-      const keys = [...Array.from({ length: inv.historyRows }, (_, n) => hPrefix + String(n).padStart(SEQ_DIGITS, '0')), ...inv.inbox.map((i) => INBOX + i)];
+      const count = Math.max(0, inv.historyRows - historyFrom);
+      const keys = [...Array.from({ length: count }, (_, n) => hPrefix + String(historyFrom + n).padStart(SEQ_DIGITS, '0')), ...inv.inbox.map((i) => INBOX + i)];
       const got = await mapLimit(keys, READ_CONCURRENCY, (k) => this.row(instanceId, k));
-      const h = got.slice(0, inv.historyRows);
+      const h = got.slice(0, count);
       if (h.every((r) => r !== undefined)) {
         hRows = h as Row[];
-        inboxRows = got.slice(inv.historyRows).filter((r): r is Row => r !== undefined);
+        inboxRows = got.slice(count).filter((r): r is Row => r !== undefined);
       }
     }
     const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
     if (!hRows) {
       const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
-      hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix)).sort((a, b) => compare(a.rowKey!, b.rowKey!));
+      hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix) && Number(r.rowKey!.slice(hPrefix.length)) >= historyFrom).sort((a, b) => compare(a.rowKey!, b.rowKey!));
       inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX) && !tomb.has(r.rowKey!.slice(INBOX.length)));
     }
     if (inline) hRows = []; // (rows of the current execution exist only once it moved out of the meta row)
@@ -289,13 +294,14 @@ export class TableStore implements Store {
       const last = hRows.at(-1);
       this.cursors.set(instanceId, {
         executionId: meta.executionId,
-        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : 0,
+        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : Math.max(historyFrom, inv?.historyRows ?? 0),
         tombstones: [...tomb], // deleting a row that is already gone is harmless
         status: meta.status,
         etag: m.etag,
         metaText: payloadKey(m),
         inbox: new Set(inbox.map((x) => x.id)),
         inline,
+        historyFrom,
       });
     }
     return { meta, history, actions, inbox };
@@ -405,22 +411,25 @@ export class TableStore implements Store {
     if (!this.cursors.has(id)) await this.load(id); // after a restart: the rows tell where history ends
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
-    // A new execution (continue-as-new) has a fresh id and no rows: it starts in the meta row.
-    const base = cur.executionId === exec ? cur.inline : EMPTY_INLINE;
+    // A new execution (continue-as-new) has a fresh id and no rows: it starts in the meta row. A rewind
+    // (replaceHistory) writes the whole history again: in the meta row when short, else as new rows after the
+    // old ones, moving historyFrom past those in the same transaction; the old rows are deleted afterwards
+    // (load ignores them meanwhile).
+    const sameExec = cur.executionId === exec;
+    const nextSeq = sameExec ? cur.nextSeq : 0;
+    const historyFrom = commit.replaceHistory ? nextSeq : sameExec ? cur.historyFrom : 0;
+    const base = commit.replaceHistory || !sameExec ? EMPTY_INLINE : cur.inline;
     let inline: Inline | undefined;
     let hs: Entity[];
-    let nextSeq: number;
     if (base) {
       const grown = { events: joinJsonArrays(base.events, JSON.stringify(commit.append)), actions: joinJsonArrays(base.actions, JSON.stringify(commit.actions ?? [])) };
-      nextSeq = 0;
       if (grown.events.length + grown.actions.length <= INLINE_CHARS) {
         inline = grown;
         hs = [];
       } else {
-        hs = historyEntities(id, exec, 0, JSON.parse(grown.events) as HistoryEvent[], JSON.parse(grown.actions) as string[]);
+        hs = historyEntities(id, exec, nextSeq, JSON.parse(grown.events) as HistoryEvent[], JSON.parse(grown.actions) as string[]);
       }
     } else {
-      nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
       hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
     }
     hs = await Promise.all(hs.map((h) => this.offload(h)));
@@ -436,7 +445,7 @@ export class TableStore implements Store {
       for (const a of commit.enqueue ?? []) inbox.add(a.id);
       return { historyRows: nextSeq + hs.length, inbox: [...inbox] };
     };
-    let m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline));
+    let m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline, historyFrom));
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
@@ -449,7 +458,7 @@ export class TableStore implements Store {
     for (;;) {
       // The meta row is replaced only in the version this store last saw: a writer that lost the task hub (or
       // any other writer) cannot overwrite what the holder wrote since.
-      m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline)); // the inbox may have grown since (an enqueue in between)
+      m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline, historyFrom)); // the inbox may have grown since (an enqueue in between)
       metaText = payloadKey(m);
       const actions: TransactionAction[] = [['update', m, 'Replace', { etag }]];
       for (const h of hs) actions.push(['create', h]);
@@ -500,11 +509,11 @@ export class TableStore implements Store {
       }
     }
     const inv = inventory();
-    const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline };
+    const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline, historyFrom };
     this.cursors.set(id, next);
     if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
     await this.flushIndex();
-    await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined);
+    await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined, commit.replaceHistory);
   }
 
   /** The instance first, then its index row (a crash in between leaves a row that reads repair). */
@@ -539,13 +548,17 @@ export class TableStore implements Store {
   }
 
   /** Deletes the rows past the atomic part of a commit; failures are reported, and retried by the next commit. */
-  private async cleanUp(id: string, cur: Cursor, dropExecution: string | undefined): Promise<void> {
+  private async cleanUp(id: string, cur: Cursor, dropExecution: string | undefined, replaced?: boolean): Promise<void> {
     try {
       if (cur.tombstones.length > 0) {
         await this.deleteRows(id, cur.tombstones.map((t) => INBOX + t));
         cur.tombstones = []; // the meta row keeps listing them until the next commit: harmless, the rows are gone
       }
       if (dropExecution !== undefined) await this.deleteRows(id, await this.keysWithPrefix(id, historyPrefix(dropExecution)));
+      if (replaced) {
+        const prefix = historyPrefix(cur.executionId);
+        await this.deleteRows(id, (await this.keysWithPrefix(id, prefix)).filter((k) => Number(k.slice(prefix.length)) < cur.historyFrom));
+      }
     } catch (err) {
       this.onCleanupError(err instanceof Error ? err : new Error(String(err)));
     }
@@ -679,7 +692,7 @@ function historyPrefix(executionId: string): string {
   return `H:${executionId}:`;
 }
 
-function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory, inline?: Inline): Entity {
+function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory, inline?: Inline, historyFrom = 0): Entity {
   const e: Entity = {
     ...(inline ? { ...chunks('h', inline.events), ...chunks('g', inline.actions) } : {}),
     partitionKey: meta.instanceId,
@@ -690,6 +703,7 @@ function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Invento
     ...chunks('d', JSON.stringify(meta)),
     hn: String(inventory.historyRows),
     ...chunks('i', JSON.stringify(inventory.inbox)),
+    ...(historyFrom > 0 ? { historyFrom: String(historyFrom) } : {}),
   };
   return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
 }

@@ -39,6 +39,10 @@ export interface InstanceMeta {
   createdTime: string;
   lastUpdatedTime: string;
   parent?: { instanceId: string; executionId: string; taskId: number } | null;
+  /** The orchestration version (ExecutionStarted.Version; "" when none). Absent in instances stored before versioning. */
+  version?: string;
+  /** Structured failure reported to a parent instead of a reason text (a version mismatch under the Fail strategy). */
+  failureDetails?: unknown;
   engine: unknown;
 }
 
@@ -78,6 +82,8 @@ export interface Commit {
   dropExecution?: string;
   /** Messages added to the inbox in the same write (continue-as-new: the new execution's ExecutionStarted). */
   enqueue?: InboxMessage[];
+  /** Rewind: `append` and `actions` replace the stored history and action list of `meta.executionId` instead of extending them. */
+  replaceHistory?: boolean;
 }
 
 export interface InstanceQuery {

@@ -25,6 +25,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   task_finished: 409,
   task_not_controllable: 409,
   too_many_attempts: 429,
+  too_many_signups: 429,
+  server_busy: 503,
   body_too_large: 413,
   line_too_long: 413,
   unsupported_media_type: 415,

@@ -59,6 +59,19 @@ describe.each(STORES)('episodes on the %s store', (storage) => {
     expect(history[2]).toMatchObject({ Name: 'inc', Input: '"y"' });
   });
 
+  it('an event, then a retry timer in the same batch: the next attempt takes its id after the call the event led to, as the SDK counts', async () => {
+    // Ids the host takes itself (the retry's next attempt) come after those the code took for events before it in
+    // the batch; taken first, they gave the attempt the id the SDK gives 'echo', and the instance failed.
+    const id = await startViaHttp(host, 'retryRace', undefined, uid('race'));
+    await host.idle();
+    expect((await postJson(host, `${MGMT}/instances/${id}/suspend`)).status).toBe(202);
+    await host.idle();
+    expect((await postJson(host, `${MGMT}/instances/${id}/raiseEvent/go`, null)).status).toBe(202);
+    await host.advance('2s'); // the retry timer fires while the instance is suspended
+    expect((await postJson(host, `${MGMT}/instances/${id}/resume`)).status).toBe(202);
+    expect(await host.waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'x' });
+  });
+
   it('an event raised after the one that continued as new is carried into the next execution', async () => {
     const id = await startViaHttp(host, 'handoff', { generation: 0 }, uid('handoff'));
     await raiseTogether(id, [['go', null], ['other', 'kept']]);

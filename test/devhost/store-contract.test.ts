@@ -204,6 +204,22 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     expect((await s.load('acts'))?.actions).toEqual(['WaitForExternalEvent']);
   });
 
+  it('replaceHistory (rewind): the events and actions become the whole history, and later commits append to it', async () => {
+    const s = await subject.open();
+    await s.create(meta('rw'), msg(mid(0)));
+    await s.commit('rw', { meta: meta('rw', { status: 'Running' }), append: [ev(12, -1), ev(0, -1), ev(4, 0, { Name: 'A' })], actions: ["CallActivity 'A'"], consumed: [mid(0)] });
+    await s.commit('rw', { meta: meta('rw', { status: 'Failed' }), append: [ev(12, -1), ev(6, -1, { TaskScheduledId: 0 }), ev(1, -1)], consumed: [] });
+    const rewound = [ev(12, -1), ev(0, -1), ev(17, 0), ev(12, -1), ev(17, -1), ev(17, -1), ev(4, 0, { Name: 'A' })];
+    await s.enqueue('rw', msg(mid(1)));
+    await s.commit('rw', { meta: meta('rw', { status: 'Pending' }), append: rewound, actions: ["CallActivity 'A'"], consumed: [], replaceHistory: true });
+    expect(await s.load('rw')).toEqual({ meta: meta('rw', { status: 'Pending' }), history: rewound, actions: ["CallActivity 'A'"], inbox: [msg(mid(1))] });
+    await s.commit('rw', { meta: meta('rw', { status: 'Completed' }), append: [ev(5, -1, { TaskScheduledId: 0 })], actions: ['CreateTimer'], consumed: [mid(1)] });
+    expect(await s.load('rw')).toEqual({ meta: meta('rw', { status: 'Completed' }), history: [...rewound, ev(5, -1, { TaskScheduledId: 0 })], actions: ["CallActivity 'A'", 'CreateTimer'], inbox: [] });
+    // A continue-as-new after a rewind starts the new execution's history from nothing.
+    await s.commit('rw', { meta: meta('rw', { executionId: 'e2', status: 'Running' }), append: [ev(0, -1)], consumed: [], dropExecution: 'e1' });
+    expect((await s.load('rw'))?.history).toEqual([ev(0, -1)]);
+  });
+
   it('a 200 KB event (with non-ASCII text and emoji) round-trips intact', async () => {
     const s = await subject.open();
     await s.create(meta('big'), msg(mid(0)));
@@ -573,6 +589,38 @@ describe('TableStore only', () => {
     await s.enqueue('rows', msg(mid(1)));
     expect(await s.purge('rows')).toBe(true);
     expect(await rowKeys(s, 'rows')).toEqual([]);
+  });
+
+  it('replaceHistory writes the new rows and the meta in one transaction, then deletes the old rows; a restarted store reads only the new ones', async () => {
+    const taskHub = hub();
+    const s = tableStore(taskHub);
+    await s.init();
+    await s.create(meta('rwt'), msg(mid(0)));
+    // Events long enough that the history lives in rows, not in the meta row.
+    const pad = 'p'.repeat(9000);
+    for (let i = 0; i < 3; i++) await s.commit('rwt', { meta: meta('rwt', { status: 'Running' }), append: [ev(12, -1), ev(4, i, { Input: pad })], consumed: i === 0 ? [mid(0)] : [] });
+    // As if the clean-up after the rewrite had failed: an old row stays, and nothing reads it.
+    const keep = await raw(s).getEntity('rwt', 'H:e1:0000000001');
+    await s.commit('rwt', { meta: meta('rwt', { status: 'Pending' }), append: [ev(12, -1), ev(17, 0, { Input: pad })], consumed: [], replaceHistory: true });
+    expect((await rowKeys(s, 'rwt')).sort()).toEqual(['H:e1:0000000003', 'M']);
+    await raw(s).createEntity({ partitionKey: 'rwt', rowKey: 'H:e1:0000000001', d0: String(keep.d0) });
+    const after = tableStore(taskHub);
+    expect((await after.load('rwt'))!.history).toEqual([ev(12, -1), ev(17, 0, { Input: pad })]);
+    await after.commit('rwt', { meta: meta('rwt', { status: 'Completed' }), append: [ev(1, -1)], consumed: [] });
+    expect((await after.load('rwt'))!.history).toEqual([ev(12, -1), ev(17, 0, { Input: pad }), ev(1, -1)]);
+    expect((await rowKeys(s, 'rwt')).sort()).toEqual(['H:e1:0000000001', 'H:e1:0000000003', 'H:e1:0000000004', 'M']);
+  });
+
+  it('replaceHistory of a short history keeps it in the meta row and deletes the old rows', async () => {
+    const s = tableStore();
+    await s.init();
+    await s.create(meta('rws'), msg(mid(0)));
+    await s.commit('rws', { meta: meta('rws', { status: 'Running' }), append: [ev(12, -1), ev(4, 0, { Input: 'p'.repeat(9000) })], consumed: [mid(0)] });
+    expect((await rowKeys(s, 'rws')).sort()).toEqual(['H:e1:0000000000', 'M']);
+    await s.commit('rws', { meta: meta('rws', { status: 'Pending' }), append: [ev(12, -1), ev(17, 0)], consumed: [], replaceHistory: true });
+    expect((await rowKeys(s, 'rws')).sort()).toEqual(['M']);
+    await s.commit('rws', { meta: meta('rws', { status: 'Completed' }), append: [ev(1, -1)], consumed: [] });
+    expect((await tableStore(s.tableName.replace(/Instances$/, '')).load('rws'))!.history).toEqual([ev(12, -1), ev(17, 0), ev(1, -1)]);
   });
 
   it('consumed messages past the transaction limit are deleted after the commit', async () => {

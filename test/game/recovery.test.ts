@@ -1,5 +1,6 @@
 // Prompt recovery: an answer claimed but never raised (the process died between the two writes) is re-raised on
-// the next read; a prompt whose instance is gone never swallows a line.
+// the next read, or taken from the claim by the instance's own timeout check; a prompt whose instance is gone never
+// swallows a line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { claimPrompt, listPrompts } from '../../core/prompts';
@@ -35,6 +36,17 @@ describe('prompt recovery', () => {
     await claimPrompt((await listPrompts(p.player))[0], 'Again', Date.now() - 5000);
     expect(await p.type('echo next')).toMatchObject({ kind: 'command', command: 'echo' });
     expect(await host.waitFor(String(instanceId))).toMatchObject({ output: 'Again' });
+  });
+
+  it("a timed prompt whose claim was never raised is answered from the claim by the instance's own check, with no read by the player", async () => {
+    const p = await Player.join(host, 'crashy3');
+    const { instanceId } = await p.type('greet 30');
+    await host.idle();
+    expect(await claimPrompt((await listPrompts(p.player))[0], 'Stored', Date.now() - 5000)).toBeDefined();
+    await host.advance('31s'); // the timeout fires: its check finds the claim and takes the stored answer
+    expect(await host.client().getStatus(String(instanceId))).toMatchObject({ runtimeStatus: 'Completed', output: 'Stored' });
+    expect(await p.read()).toEqual(['What is your name?', 'Hello, Stored!']);
+    expect(await listPrompts(p.player)).toEqual([]);
   });
 
   it("a prompt whose instance was terminated is dropped and the line runs as a command", async () => {
