@@ -1,9 +1,13 @@
 // Benchmark scenarios of the devhost, each run in a fresh process by bench/run.ts:
 //   throughput: "5 sequential activities" orchestrations started over HTTP until all complete
 //   timers:     10,000 pending timers (RSS while pending, lateness of each fire)
+//   seed + recovery: a table-store hub with 10,000 or 100,000 stored instances: start-up (recovery) time and
+//               list latency (written directly through the store, so not part of npm test)
 import { spawn, ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Host } from '../devhost';
+import { TableStore } from '../devhost/store/table';
+import type { StoredInstance } from '../devhost/store/types';
 
 /** Node flags of the host process, as `npm start` runs it: a 64 MB young generation spends less time in GC. */
 export const HOST_NODE_FLAGS = ['--max-semi-space-size=64'];
@@ -120,10 +124,85 @@ export async function timers(n: number, leadMs: number, spreadMs: number): Promi
     // Poll only the timer count while timers fire (listing instances would itself delay them).
     while (host.engine.pendingTimers > 0) await new Promise((r) => setTimeout(r, 200));
     await host.idle();
-    const done = await host.engine.listMetas({ runtimeStatus: ['Completed'] });
+    const done = await host.store.list({ runtimeStatus: ['Completed'] });
     if (done.length !== n) throw new Error(`${done.length} of ${n} timer orchestrations completed`);
     const late = done.map((m) => Number(JSON.parse(m.output ?? '0')));
     return { timers: n, rssMb, lateP50: percentile(late, 50), lateP99: percentile(late, 99), lateMax: Math.max(...late) };
+  } finally {
+    await host.close();
+  }
+}
+
+/**
+ * Writes `n` instances into a table-store hub through TableStore.importInstances (batched transactions): `live`
+ * of them wait on a timer a year away (what recovery resumes), the rest completed a fiveSteps run. The stored
+ * rows are those of real runs (made once in a memory-store host), copied under new ids spread over the index.
+ */
+export async function seed(n: number, live: number, taskHub: string, connectionString: string): Promise<{ instances: number; seconds: number }> {
+  const t0 = performance.now();
+  const template = await Host.start({ appDir: BENCH_APP, port: 0, storage: 'memory', clock: 'virtual', taskHub: 'Template' });
+  let waiting: StoredInstance | undefined;
+  let done: StoredInstance | undefined;
+  try {
+    await template.engine.start('lateTimer', 'tplwait', JSON.stringify({ fireAt: new Date(Date.now() + 365 * 86_400_000).toISOString() }));
+    await template.engine.start('fiveSteps', 'tpldone', null);
+    await template.waitFor('tpldone');
+    await template.idle();
+    waiting = await template.store.load('tplwait');
+    done = await template.store.load('tpldone');
+  } finally {
+    await template.close();
+  }
+  if (!waiting || !done || waiting.meta.status !== 'Running' || done.meta.status !== 'Completed') throw new Error('the template instances did not reach their states');
+  const texts = { wait: JSON.stringify(waiting), done: JSON.stringify(done) };
+  const store = new TableStore({ connectionString, taskHub });
+  await store.init();
+  const CHUNK = 2000;
+  for (let from = 0; from < n; from += CHUNK) {
+    const items: StoredInstance[] = [];
+    for (let i = from; i < Math.min(n, from + CHUNK); i++) {
+      // Ids spread over the index's partitions like generated ids, in a known order.
+      const id = `${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}-${i}`;
+      const text = i < live ? texts.wait.split('"tplwait"').join(`"${id}"`) : texts.done.split('"tpldone"').join(`"${id}"`);
+      items.push(JSON.parse(text) as StoredInstance);
+    }
+    await store.importInstances(items, 32);
+  }
+  await store.close();
+  return { instances: n, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Median of numbers. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Starts a host on a seeded hub and times it: Host.start (app load, lease, recovery of every unfinished instance)
+ * and then the management API's list of 50 (no filter, and runtimeStatus=Running), 20 times each.
+ */
+export async function recovery(taskHub: string, connectionString: string): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const host = await Host.start({ appDir: BENCH_APP, port: 0, storage: 'table', clock: 'virtual', taskHub, connectionString });
+  try {
+    const startSeconds = (performance.now() - t0) / 1000;
+    const recovered = host.engine.pendingTimers;
+    const timeList = async (query: string): Promise<number> => {
+      const ms: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        const res = await fetch(`${host.url}${MGMT}/instances/?${query}`);
+        const body = (await res.json()) as unknown[];
+        if (res.status !== 200 || body.length !== 50) throw new Error(`list ${query} answered ${res.status} with ${body.length} items`);
+        ms.push(performance.now() - t);
+      }
+      return median(ms);
+    };
+    const listTop50Ms = await timeList('top=50');
+    const listRunningTop50Ms = await timeList('top=50&runtimeStatus=Running');
+    return { startSeconds, recovered, listTop50Ms, listRunningTop50Ms };
   } finally {
     await host.close();
   }
@@ -133,7 +212,14 @@ export async function timers(n: number, leadMs: number, spreadMs: number): Promi
 if (require.main === module) {
   const [scenario, argText] = process.argv.slice(2);
   const args = JSON.parse(argText ?? '{}') as Record<string, never>;
-  const run = scenario === 'timers' ? timers(args.n, args.leadMs, args.spreadMs) : throughput(args.storage, args.n, args.concurrency, args.env ?? {}, args.via ?? 'api');
+  const run: Promise<unknown> =
+    scenario === 'timers'
+      ? timers(args.n, args.leadMs, args.spreadMs)
+      : scenario === 'seed'
+        ? seed(args.n, args.live, args.taskHub, args.connectionString)
+        : scenario === 'recovery'
+          ? recovery(args.taskHub, args.connectionString)
+          : throughput(args.storage, args.n, args.concurrency, args.env ?? {}, args.via ?? 'api');
   run.then(
     (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');

@@ -104,8 +104,8 @@ async function check(host: Host, workload: Workload): Promise<void> {
     if (total !== 10_000) throw new Error(`the counters add up to ${total}, not 10000`);
     return;
   }
-  const open = await host.engine.listMetas({ runtimeStatus: ['Pending', 'Running'] });
-  const failed = await host.engine.listMetas({ runtimeStatus: ['Failed'] });
+  const open = await host.store.list({ runtimeStatus: ['Pending', 'Running'] });
+  const failed = await host.store.list({ runtimeStatus: ['Failed'] });
   if (open.filter((m) => !m.instanceId.startsWith('@')).length > 0 || failed.length > 0) throw new Error(`${open.length} still open, ${failed.length} failed`);
 }
 

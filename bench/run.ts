@@ -1,6 +1,6 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,game,commands,peer,long-loop]
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery(-10k|-100k),game,commands,peer,long-loop]
 // (`commands` is the game's commands/s scenario alone, Durable state in memory: a quick A/B figure.)
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +84,22 @@ async function main(): Promise<void> {
   if (want('timers')) {
     rows.push(await repeat('devhost, memory store, real clock: 10,000 pending timers', runs, 'RSS < 300 MB, lateness p99 < 50 ms', () =>
       runChild(SCENARIOS, 'timers', { n: 10_000, leadMs: 1000, spreadMs: 10_000 })));
+  }
+  // A fresh Azurite per size, seeded once (minutes for 100,000), then timed `runs` times: recovery only reads.
+  // `--only recovery` runs both sizes, `recovery-10k` / `recovery-100k` one.
+  for (const [n, live, name] of [[10_000, 10_000, 'recovery-10k'], [100_000, 10_000, 'recovery-100k']] as const) {
+    if (want('recovery') || want(name)) {
+      const azurite = await startAzurite();
+      try {
+        const hub = `Recovery${n}`;
+        const seeded = await runChild(SCENARIOS, 'seed', { n, live, taskHub: hub, connectionString: azurite.connectionString });
+        process.stderr.write(`  seeded ${n} instances (${live} waiting) in ${seeded.seconds.toFixed(0)} s\n`);
+        rows.push(await repeat(`devhost, table store on Azurite: start-up with ${n.toLocaleString('en')} stored instances (${live.toLocaleString('en')} waiting on a timer, the rest completed)`, runs, n === 10_000 ? 'recovery < 10 s' : 'list 50 < 100 ms', () =>
+          runChild(SCENARIOS, 'recovery', { taskHub: hub, connectionString: azurite.connectionString })));
+      } finally {
+        await azurite.stop();
+      }
+    }
   }
   if (want('throughput-table') || want('game') || want('commands') || want('long-loop')) {
     const azurite = await startAzurite();

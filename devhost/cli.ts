@@ -160,6 +160,10 @@ async function main(): Promise<void> {
         const out = e.level === 'error' || e.level === 'critical' ? process.stderr : process.stdout;
         out.write(`[${e.time}] ${e.level}${where}: ${e.message}\n`);
       },
+      onStopped: (why) => {
+        process.stderr.write(`devhost: stopped: ${why}\n`);
+        void Promise.resolve(stopAzurite()).finally(() => process.exit(1));
+      },
       onInvocation: (i) => {
         if (!args.quiet) say(`[${new Date().toISOString()}] Executed 'Functions.${i.functionName}' (${i.result}, Reason='${i.reason}', Id=${i.invocationId || '-'}, Duration=${i.ms}ms)`);
       },

@@ -38,6 +38,8 @@ export interface HostOptions {
   /** Receives every log line (default: none; the CLI prints them). */
   onLog?: (entry: HostLogEntry) => void;
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
+  /** Called when the host stops on its own (it lost the task hub's lease to another host); the CLI exits. */
+  onStopped?: (reason: string) => void;
 }
 
 const MAX_LOGS = 5000;
@@ -96,7 +98,8 @@ export class Host {
       if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(taskHub)) {
         throw new HostError('InvalidArgument', `Task hub name '${taskHub}' is invalid: use 3 to 45 letters and digits, starting with a letter.`);
       }
-      const store = await openStore(opts, taskHub);
+      let onLeaseLost: (why: string) => void = () => undefined;
+      const store = await openStore(opts, taskHub, (why) => onLeaseLost(why));
       const clock: Clock = opts.clock === 'virtual' ? new VirtualClock() : new RealClock();
       const scheduler = new Scheduler(clock);
       const invoker = new Invoker(app, log);
@@ -131,8 +134,22 @@ export class Host {
         onInvocation: opts.onInvocation,
       });
       const hostname = opts.hostname ?? '127.0.0.1';
-      const port = await server.listen(opts.port ?? 7071, hostname);
+      let port: number;
+      try {
+        port = await server.listen(opts.port ?? 7071, hostname);
+      } catch (err) {
+        await store.close(); // gives the lease back: the next start should not wait for it
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') {
+          throw new HostError('InvalidArgument', `Port ${opts.port ?? 7071} on ${hostname} is in use (another devhost or func start?). Stop it, or start this host with another port (--port).`);
+        }
+        throw err;
+      }
       const host = new Host(app, store, clock, scheduler, engine, server, taskHub, opts, logs);
+      onLeaseLost = (why) => {
+        log({ level: 'critical', message: `devhost: ${why}` });
+        void host.close().then(() => opts.onStopped?.(why));
+      };
       host.restoreEnv = restoreEnv;
       started = host;
       host.port = port;
@@ -276,14 +293,21 @@ export class Host {
   }
 }
 
-async function openStore(opts: HostOptions, taskHub: string): Promise<Store> {
+/**
+ * Opens the store; the table store also takes the task hub's lease (one writing host per hub), so a second
+ * host on the same storage and hub stops here with a message naming the holder.
+ */
+async function openStore(opts: HostOptions, taskHub: string, onLeaseLost: (why: string) => void): Promise<Store> {
   let store: Store;
   if (typeof opts.storage === 'object') store = opts.storage;
   else if (opts.storage === 'table') {
     const conn = opts.connectionString ?? process.env.AzureWebJobsStorage;
     if (!conn) throw new HostError('InvalidArgument', 'The table store needs a connection string: set AzureWebJobsStorage (UseDevelopmentStorage=true for Azurite) or pass connectionString.');
     const { TableStore } = await import('./store/table');
-    store = new TableStore({ connectionString: conn, taskHub });
+    const table = new TableStore({ connectionString: conn, taskHub });
+    await table.init();
+    await table.acquireLease({ onLost: onLeaseLost });
+    return table;
   } else store = new MemoryStore();
   await store.init();
   return store;

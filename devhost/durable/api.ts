@@ -1,6 +1,7 @@
 // The Durable extension's HTTP API, served both as the RPC endpoint the durable client calls (rpcBaseUrl)
 // and as the public management API under /runtime/webhooks/durabletask/: same routes, codes and JSON.
 import { HostError, messageOf } from '../errors';
+import { allPages, decodeContinuation, encodeContinuation, MAX_PAGE } from '../store/pages';
 import { InstanceQuery, RuntimeStatus, TERMINAL_STATUSES } from '../store/types';
 import { Engine, validateInstanceId } from './engine';
 import { parseEntityId } from './entity-ids';
@@ -23,6 +24,12 @@ export interface ApiResponse {
 
 const RUNTIME_STATUSES: RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
 const ACTIVE: RuntimeStatus[] = ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'];
+/** Deepest JSON body taken (start input, event data): deeper values break JSON.stringify in the host and the SDK. */
+const MAX_JSON_DEPTH = 1000;
+/** Longest instance id, hence the longest id prefix that can match anything. */
+const MAX_PREFIX = 256;
+/** Longest wait of `?timeout=` on start (seconds): a day. */
+const MAX_TIMEOUT_SECONDS = 86_400;
 
 /** Longest orchestration version accepted at start. */
 const MAX_VERSION = 256;
@@ -79,7 +86,49 @@ function parseJsonBody(req: ApiRequest, what: string): string | null {
   } catch (err) {
     throw new HostError('InvalidJson', `Invalid JSON content in the ${what} body: ${messageOf(err)}. Send a JSON value (a string must be quoted).`);
   }
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new HostError('InvalidJson', `The ${what} body is JSON nested ${depth} levels deep; the limit is ${MAX_JSON_DEPTH} (deeper values cannot be serialized again by the host or the durable-functions SDK).`);
+  }
   return text;
+}
+
+/**
+ * How deeply arrays and objects nest in valid JSON text, counted without recursion.
+ * @example jsonDepth('[1,{"a":[]}]') // 3
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/**
+ * A whole number in decimal digits only (no sign, exponent, hex or spaces: what .NET's int.Parse takes for
+ * these parameters, without its leniencies), within `max`; undefined when the parameter is absent or empty.
+ */
+function intParam(url: URL, name: string, max: number): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^[0-9]{1,10}$/.test(v) || Number(v) > max) {
+    throw new HostError('InvalidArgument', `Query parameter '${name}' is '${clip(v)}'; use a whole number of decimal digits from 0 to ${max}.`);
+  }
+  return Number(v);
+}
+
+/** A value shortened for an error message. */
+function clip(v: string): string {
+  return v.length > 64 ? `${v.slice(0, 64)}... (${v.length} characters)` : v;
 }
 
 /**
@@ -118,11 +167,14 @@ function boolParam(url: URL, name: string, dflt: boolean): boolean {
   throw new HostError('InvalidArgument', `Query parameter '${name}' is '${v}'; use true or false.`);
 }
 
+/** ISO-8601 dates and date-times (what the Durable client sends: `Date.toISOString()`). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
 function timeParam(url: URL, name: string): string | undefined {
   const v = url.searchParams.get(name);
   if (!v) return undefined;
-  const t = Date.parse(v);
-  if (!Number.isFinite(t)) throw new HostError('InvalidArgument', `Query parameter '${name}' is '${v}', which is not a date-time; use ISO-8601 like 2026-01-31T12:00:00Z.`);
+  const t = ISO_TIME.test(v) ? Date.parse(v) : NaN;
+  if (!Number.isFinite(t)) throw new HostError('InvalidArgument', `Query parameter '${name}' is '${clip(v)}', which is not a date-time; use ISO-8601 like 2026-01-31T12:00:00Z.`);
   return new Date(t).toISOString();
 }
 
@@ -131,7 +183,7 @@ function statusesParam(url: URL): RuntimeStatus[] | undefined {
   if (!v) return undefined;
   return v.split(',').map((s) => {
     const found = RUNTIME_STATUSES.find((r) => r.toLowerCase() === s.trim().toLowerCase());
-    if (!found) throw new HostError('InvalidArgument', `runtimeStatus '${s}' is not one of ${RUNTIME_STATUSES.join(', ')}.`);
+    if (!found) throw new HostError('InvalidArgument', `runtimeStatus '${clip(s)}' is not one of ${RUNTIME_STATUSES.join(', ')}.`);
     return found;
   });
 }
@@ -231,10 +283,11 @@ export class DurableApi {
     // The client's startNew({ version }) sends ?version= (durable-functions DurableClient.startNew).
     const version = req.url.searchParams.get('version') ?? undefined;
     if (version !== undefined && version.length > MAX_VERSION) throw new HostError('InvalidArgument', `The version is ${version.length} characters long; the limit is ${MAX_VERSION}.`);
+    const timeout = intParam(req.url, 'timeout', MAX_TIMEOUT_SECONDS);
+    intParam(req.url, 'pollingInterval', MAX_TIMEOUT_SECONDS); // checked like timeout; the wait follows changes, not a poll
     const id = await this.engine.start(name, instanceId, input, undefined, version);
-    const timeout = req.url.searchParams.get('timeout');
     if (timeout) {
-      const done = await this.waitForCompletion(id, Number(timeout) * 1000);
+      const done = await this.waitForCompletion(id, timeout * 1000);
       // As waitForCompletionOrCreateCheckStatusResponse: the output when Completed, the status object otherwise (500 when Failed).
       if (done) return { status: done.runtimeStatus === 'Failed' ? 500 : 200, body: done.runtimeStatus === 'Completed' ? done.output : done };
     }
@@ -267,25 +320,33 @@ export class DurableApi {
     return { status: 200, body };
   }
 
+  /**
+   * One page in instance-id order (the order of the Azure Storage provider's Instances table): `top` instances
+   * (at most MAX_PAGE; without `top`, MAX_PAGE), and `x-ms-continuation-token` when more may follow.
+   */
   private async list(req: ApiRequest): Promise<ApiResponse> {
+    const prefix = req.url.searchParams.get('instanceIdPrefix') ?? undefined;
+    if (prefix !== undefined && prefix.length > MAX_PREFIX) {
+      throw new HostError('InvalidArgument', `instanceIdPrefix is ${prefix.length} characters long; instance ids have at most ${MAX_PREFIX}, so it could match nothing.`);
+    }
     const query: InstanceQuery = {
       createdTimeFrom: timeParam(req.url, 'createdTimeFrom'),
       createdTimeTo: timeParam(req.url, 'createdTimeTo'),
       runtimeStatus: statusesParam(req.url),
-      instanceIdPrefix: req.url.searchParams.get('instanceIdPrefix') ?? undefined,
+      instanceIdPrefix: prefix || undefined,
     };
     const showInput = boolParam(req.url, 'showInput', true);
-    const topText = req.url.searchParams.get('top');
-    const top = topText ? Number(topText) : 0;
-    if (topText && (!Number.isInteger(top) || top < 0)) throw new HostError('InvalidArgument', `top is '${topText}'; use a positive whole number.`);
+    const top = intParam(req.url, 'top', 2 ** 31 - 1);
+    if (top === 0) throw new HostError('InvalidArgument', `Query parameter 'top' is '0'; use a whole number from 1, or leave it out for pages of ${MAX_PAGE}.`);
     const token = req.headers['x-ms-continuation-token'];
-    const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new HostError('InvalidArgument', 'x-ms-continuation-token is not one this host issued.');
-    const metas = (await this.engine.listMetas(query)).sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
-    const page = top > 0 ? metas.slice(offset, offset + top) : metas.slice(offset);
+    const after = token ? decodeContinuation(token) : undefined;
+    if (token && after === undefined) {
+      throw new HostError('InvalidArgument', `The x-ms-continuation-token header '${clip(token)}' is not one this host issued; send the token of the previous page unchanged, or none for the first page.`);
+    }
+    const page = await this.engine.listMetas(query, { top: Math.min(top ?? MAX_PAGE, MAX_PAGE), after });
     const headers: Record<string, string> = {};
-    if (top > 0 && offset + top < metas.length) headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64');
-    return { status: 200, headers, body: page.map((meta) => toStatusJson(meta, { showInput })) };
+    if (page.next !== undefined) headers['x-ms-continuation-token'] = encodeContinuation(page.next);
+    return { status: 200, headers, body: page.items.map((meta) => toStatusJson(meta, { showInput })) };
   }
 
   private async purge(id: string): Promise<ApiResponse> {
@@ -298,7 +359,7 @@ export class DurableApi {
     const from = timeParam(req.url, 'createdTimeFrom');
     if (!from) throw new HostError('InvalidArgument', 'Purging by filter needs createdTimeFrom (ISO-8601), for example ?createdTimeFrom=2026-01-01T00:00:00Z.');
     const query: InstanceQuery = { createdTimeFrom: from, createdTimeTo: timeParam(req.url, 'createdTimeTo'), runtimeStatus: statusesParam(req.url) ?? [...TERMINAL_STATUSES] };
-    const metas = (await this.engine.listMetas(query)).filter((m) => TERMINAL_STATUSES.includes(m.status));
+    const metas = (await allPages((after) => this.engine.listMetas(query, { top: MAX_PAGE, after }))).filter((m) => TERMINAL_STATUSES.includes(m.status));
     let n = 0;
     for (const meta of metas) if (await this.engine.purge(meta.instanceId)) n++;
     if (n === 0) throw new HostError('NotFound', 'No instances matched the purge filter.');

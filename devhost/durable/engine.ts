@@ -7,7 +7,7 @@ import { Clock, Scheduler } from '../clock';
 import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
 import { Registry, RegisteredFunction } from '../registry';
-import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError } from '../store/types';
+import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError } from '../store/types';
 import { ActionType, actionTypeOf, toJsonText } from './actions';
 import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
@@ -57,6 +57,8 @@ export interface EntityStatus {
 }
 
 const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
+/** Instances recovery loads per page of the store's index. */
+const RECOVERY_PAGE = 500;
 /** Most messages one episode takes (the extension stops dequeuing at 256 buffered messages of a control queue). */
 const MAX_BATCH = 256;
 
@@ -176,9 +178,9 @@ export class Engine {
     return this.live.get(instanceId)?.meta ?? this.o.store.getMeta(instanceId);
   }
 
-  /** Metas matching a management-API query. */
-  listMetas(query: InstanceQuery): Promise<InstanceMeta[]> {
-    return this.o.store.list(query);
+  /** One page of the metas matching a management-API query, in instance-id order. */
+  listMetas(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
+    return this.o.store.listPage(query, page);
   }
 
   /** Current execution's history. */
@@ -246,22 +248,28 @@ export class Engine {
     );
   }
 
-  /** Load every unfinished instance from the store and resume its pending work (after a restart). */
+  /**
+   * Load every unfinished instance from the store and resume its pending work (after a restart): a page of the
+   * store's index at a time (the store loads a page with bounded concurrency), so memory and store load stay
+   * bounded however many instances the hub holds.
+   */
   async recover(): Promise<number> {
-    const metas = await this.o.store.list({ runtimeStatus: ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'] });
-    await Promise.all(
-      metas.map((m) =>
-        this.track(async () => {
-          const stored = await this.o.store.load(m.instanceId);
-          if (!stored || this.live.has(m.instanceId)) return;
-          const live = liveFromStore(stored);
-          this.live.set(m.instanceId, live);
-          await this.resumeWork(live);
-          this.kick(live);
-        }),
-      ),
-    );
-    return metas.length;
+    let n = 0;
+    let after: string | undefined;
+    do {
+      const page = await this.o.store.loadActivePage({ top: RECOVERY_PAGE, after });
+      for (const stored of page.items) {
+        const id = stored.meta.instanceId;
+        if (this.live.has(id)) continue;
+        const live = liveFromStore(stored);
+        this.live.set(id, live);
+        await this.track(() => this.resumeWork(live));
+        this.kick(live);
+        n++;
+      }
+      after = page.next;
+    } while (after !== undefined);
+    return n;
   }
 
   // ---------------------------------------------------------------- idle / time

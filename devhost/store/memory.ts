@@ -1,7 +1,8 @@
 // In-memory Store: fast, process-local, forgets everything on exit. Values are kept as JSON text
 // so that what comes back is a copy, exactly like a real store (no shared mutable objects).
-import { Commit, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError, StoredInstance } from './types';
+import { ACTIVE_STATUSES, Commit, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
+import { allPages, MAX_PAGE, pageSize } from './pages';
 
 interface Entry {
   meta: string;
@@ -45,12 +46,36 @@ export class MemoryStore implements Store {
   }
 
   async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
-    const out: InstanceMeta[] = [];
-    for (const [instanceId, e] of this.entries) {
-      const head = { instanceId, status: e.status, createdTime: e.createdTime } as InstanceMeta;
-      if (matchesQuery(head, query)) out.push(JSON.parse(e.meta) as InstanceMeta);
+    return allPages((after) => this.listPage(query, { top: MAX_PAGE, after }));
+  }
+
+  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
+    const ids = this.matchingIds(query, page);
+    return { items: ids.items.map((id) => JSON.parse(this.entries.get(id)!.meta) as InstanceMeta), next: ids.next };
+  }
+
+  async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
+    const ids = this.matchingIds({ runtimeStatus: [...ACTIVE_STATUSES] }, page);
+    const items: StoredInstance[] = [];
+    for (const id of ids.items) {
+      const loaded = await this.load(id);
+      if (loaded) items.push(loaded);
     }
-    return out;
+    return { items, next: ids.next };
+  }
+
+  /** Ids matching the query after `page.after`, in id order, at most one page of them. */
+  private matchingIds(query: InstanceQuery, page: PageRequest): Page<string> {
+    const top = pageSize(page);
+    const ids: string[] = [];
+    for (const [instanceId, e] of this.entries) {
+      if (page.after !== undefined && instanceId <= page.after) continue;
+      const head = { instanceId, status: e.status, createdTime: e.createdTime } as InstanceMeta;
+      if (matchesQuery(head, query)) ids.push(instanceId);
+    }
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const items = ids.slice(0, top);
+    return { items, next: ids.length > top ? items[items.length - 1] : undefined };
   }
 
   async enqueue(instanceId: string, message: InboxMessage): Promise<void> {

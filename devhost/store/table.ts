@@ -1,8 +1,12 @@
 // Store on Azure Table Storage (Azurite or a real account): one table per task hub, one partition per
 // instance, so the result of every episode is written by a single entity-group transaction (atomic).
 import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Store, StoreConflictError, StoredInstance } from './types';
+import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
+import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
+import { IndexRow, InstanceIndex, isActive } from './table-index';
+import { HubLease, LeaseOptions } from './lease';
+import { BLOB_THRESHOLD_CHARS, LargePayloads } from './blobs';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
@@ -13,6 +17,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 //                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
 //   I:<message id>             one inbox message (JSON in d0,d1,...)
 // Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
+// Beside it, `<taskHub>Index` holds one summary row per instance for listing and recovery (see table-index.ts).
 
 /** An entity-group transaction holds at most 100 operations. */
 const MAX_TX_ACTIONS = 100;
@@ -31,10 +36,12 @@ const INBOX = 'I:';
 const DEV_ACCOUNT = AZURITE_ACCOUNT;
 const DEV_KEY = AZURITE_KEY;
 /** What `UseDevelopmentStorage=true` means: Azurite's well-known account on its default table port. */
-const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:10002/${DEV_ACCOUNT}`;
+const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:10000/${DEV_ACCOUNT};TableEndpoint=http://127.0.0.1:10002/${DEV_ACCOUNT}`;
 
 /** Durable's own task hub rule (3 to 45 letters and digits, starting with a letter); table names allow nothing else. */
 const TASK_HUB = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
+/** Instances read at once when a page of the index is checked against their meta rows or loaded. */
+const READ_CONCURRENCY = 16;
 /** Characters Azure Table keys may not contain. */
 const BAD_KEY_CHAR = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
@@ -82,9 +89,45 @@ interface Cursor {
   nextSeq: number;
   /** Consumed message ids whose rows may still exist (recorded in the meta row, hidden from `load`). */
   tombstones: string[];
+  /** The status the index row was last written with (or read as), so a commit writes the index only when it changes. */
+  status: RuntimeStatus;
+  /** ETag and JSON text of the meta row as this store last read or wrote it: commits replace only that version. */
+  etag?: string;
+  metaText?: string;
+  /** Ids of the stored inbox messages not consumed yet (written into the meta row, see `inventory`). */
+  inbox: Set<string>;
+  /** The current execution's history and action signatures (JSON arrays) while they live in the meta row. */
+  inline?: Inline;
   /** Seq of the first history row of `executionId` that counts: a rewind wrote the whole history again from there. */
   historyFrom: number;
 }
+
+/**
+ * While an execution's history is short, it lives in the meta row itself (`h` chunks, actions in `g`), so a
+ * waiting instance is one row and loads with one read (recovery of 10,000 timers: 10,000 reads, not 20,000).
+ * The commit that would make it longer than INLINE_CHARS moves it into history rows (same transaction), and
+ * from then on the execution appends rows as before.
+ */
+interface Inline {
+  events: string;
+  actions: string;
+}
+const INLINE_CHARS = 8_000;
+const EMPTY_INLINE: Inline = { events: '[]', actions: '[]' };
+
+/**
+ * What the meta row says about the other rows of its partition, so that `load` can read them by key (point
+ * reads) instead of querying the partition: Azurite answers any query by scanning the whole table, which made
+ * recovery of 10,000 instances take minutes. `hn` = history rows of the current execution, `i` chunks = the ids
+ * of unconsumed inbox rows; an enqueue sets `qx` (the list may be incomplete: query instead) and the next
+ * commit, which knows the inbox, writes the list again without it.
+ */
+interface Inventory {
+  historyRows: number;
+  inbox: string[];
+}
+/** Up to this many history rows, a load reads rows by key; beyond, one partition query is cheaper. */
+const MAX_POINT_READS = 16;
 
 type Props = Record<string, string>;
 type Entity = TableEntity<Props>;
@@ -100,7 +143,14 @@ type Row = TableEntityResult<Record<string, unknown>>;
 export class TableStore implements Store {
   readonly kind = 'table' as const;
   readonly tableName: string;
+  readonly indexTableName: string;
   private readonly client: TableClient;
+  private readonly index: InstanceIndex;
+  /** Index rows whose write after a commit failed: retried by the next commit (and repaired by reads). */
+  private readonly indexBacklog = new Map<string, IndexRow>();
+  private lease: HubLease | undefined;
+  private readonly taskHub: string;
+  private readonly blobs: LargePayloads;
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
 
@@ -112,108 +162,216 @@ export class TableStore implements Store {
           `(it becomes part of the Azure table name '<taskHub>Instances', which allows no other characters).`,
       );
     }
+    this.taskHub = options.taskHub;
     this.tableName = `${options.taskHub}Instances`;
     const conn = resolveConnectionString(options.connectionString);
-    this.client = TableClient.fromConnectionString(conn, this.tableName, {
+    const clientOptions = {
       allowInsecureConnection: isHttp(conn),
       // The SDK retries 408/5xx (503 included) and ECONNRESET-like network errors; once is enough for a
       // local host, and the retried transactions are made safe by `landed` below.
       retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
-    });
+    };
+    this.client = TableClient.fromConnectionString(conn, this.tableName, clientOptions);
+    this.indexTableName = `${options.taskHub}Index`;
+    this.index = new InstanceIndex(TableClient.fromConnectionString(conn, this.indexTableName, clientOptions));
+    this.blobs = new LargePayloads(conn, options.taskHub, () =>
+      new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage connection string (AzureWebJobsStorage) names no BlobEndpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), or use UseDevelopmentStorage=true.`),
+    );
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
   }
 
   async init(): Promise<void> {
-    try {
-      await this.client.createTable();
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
+    for (const client of [this.client, this.index.client]) {
+      try {
+        await client.createTable();
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
+      }
     }
   }
 
+  /**
+   * Takes the task hub's lease (see lease.ts): from then on every write checks it first, so a host that lost it
+   * writes nothing. Throws LeaseError('LeaseHeld') naming the holder when another live host has the hub.
+   * @example await store.acquireLease({ onLost: (why) => host.stop(why) });
+   */
+  async acquireLease(options: Omit<LeaseOptions, 'taskHub'> = {}): Promise<void> {
+    const lease = new HubLease(this.index.client, { ...options, taskHub: this.taskHub });
+    await lease.acquire();
+    this.lease = lease;
+  }
+
+  /**
+   * Writes many instances at once (benchmarks, migrations): the index rows in transactions of up to 100 per index
+   * partition, then each instance's rows in one transaction, `concurrency` at a time. Existing ids are replaced.
+   * @example await store.importInstances([{ meta, history, actions: [], inbox: [] }]);
+   */
+  async importInstances(items: StoredInstance[], concurrency = 16): Promise<void> {
+    await this.index.putMany(items.map((x) => InstanceIndex.rowOf(x.meta)));
+    await mapLimit(items, concurrency, async ({ meta, history, actions, inbox }) => {
+      const id = checkKey(meta.instanceId, 'instance id');
+      const inline = { events: JSON.stringify(history), actions: JSON.stringify(actions) };
+      const small = inline.events.length + inline.actions.length <= INLINE_CHARS;
+      const hs = small ? [] : historyEntities(id, meta.executionId, 0, history, actions);
+      const m = metaEntity(meta, [], { historyRows: hs.length, inbox: inbox.map((x) => x.id) }, small ? inline : undefined);
+      const rows = await Promise.all([m, ...hs, ...inbox.map((x) => inboxEntity(id, x))].map((e) => this.offload(e)));
+      checkSize(id, 'import', rows, MAX_TX_BYTES);
+      await this.client.submitTransaction(rows.map((e): TransactionAction => ['upsert', e, 'Replace']));
+    });
+  }
+
+  /** The index row first (an unfinished instance must never be missing from it), then the instance. */
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
-    const m = metaEntity(meta, []);
-    const i = inboxEntity(id, first);
+    const m = await this.offload(metaEntity(meta, [], { historyRows: 0, inbox: [first.id] }, EMPTY_INLINE));
+    const i = await this.offload(inboxEntity(id, first));
     checkSize(id, 'create', [m, i]);
+    if (!(await this.index.create(InstanceIndex.rowOf(meta)))) {
+      // A row exists: the instance's (then the create below fails and the row must stay as it is), or one a
+      // crash left behind (a purge that deleted the instance but not yet its row).
+      if (await this.getMeta(id)) throw new StoreConflictError(id);
+      await this.index.put(InstanceIndex.rowOf(meta));
+    }
+    let etag: string | undefined;
     try {
-      await this.client.submitTransaction([['create', m], ['upsert', i, 'Replace']]);
+      etag = (await this.client.submitTransaction([['create', m], ['upsert', i, 'Replace']])).getResponseForEntity(META_ROW)?.etag;
     } catch (err) {
       const f = txFailure(err);
       if (f?.status !== 409 || f.index !== 0) throw err;
       if (!(await this.landed(id, m))) throw new StoreConflictError(id);
     }
-    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], historyFrom: 0 });
+    this.cursors.set(id, { executionId: meta.executionId, nextSeq: 0, tombstones: [], status: meta.status, etag, metaText: payloadKey(m), inbox: new Set([first.id]), inline: EMPTY_INLINE, historyFrom: 0 });
   }
 
-  /** Not atomic: deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
+  /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
   async recreate(meta: InstanceMeta, first: InboxMessage): Promise<void> {
+    this.lease?.check();
+    await this.index.put(InstanceIndex.rowOf(meta));
     await this.deletePartition(checkKey(meta.instanceId, 'instance id'));
     await this.create(meta, first);
   }
 
   async load(instanceId: string): Promise<StoredInstance | undefined> {
     if (!isKey(instanceId)) return undefined;
-    const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
-    const m = rows.find((r) => r.rowKey === META_ROW);
+    const m = await this.metaRow(instanceId);
     if (!m) {
       this.cursors.delete(instanceId);
       return undefined; // rows without a meta row are leftovers of an interrupted purge (see deletePartition)
     }
-    const meta = JSON.parse(readChunks(m, 'd')) as InstanceMeta;
-    const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
+    const inv = inventoryOf(m);
+    const meta = JSON.parse(await this.payload(m)) as InstanceMeta;
     const hPrefix = historyPrefix(meta.executionId);
-    const historyFrom = Number(m.historyFrom ?? 0);
-    const hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix) && Number(r.rowKey!.slice(hPrefix.length)) >= historyFrom).sort((a, b) => compare(a.rowKey!, b.rowKey!));
-    const history = hRows.flatMap((r) => JSON.parse(readChunks(r, 'd')) as HistoryEvent[]);
-    const actions = hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
-    const inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX));
-    const present = inboxRows.map((r) => r.rowKey!.slice(INBOX.length));
-    const inbox = inboxRows
-      .filter((r) => !tomb.has(r.rowKey!.slice(INBOX.length)))
-      .map((r) => JSON.parse(readChunks(r, 'd')) as InboxMessage)
-      .sort((a, b) => compare(a.id, b.id));
+    const inline = inlineOf(m);
+    const historyFrom = Number(m.historyFrom ?? 0); // after a rewind: the first history row that counts
+    let hRows: Row[] | undefined;
+    let inboxRows: Row[] = [];
+    if (inv && inline && inv.inbox.length === 0) {
+      hRows = []; // one read: a waiting instance whose history is short
+    } else if (inv && inv.historyRows <= MAX_POINT_READS) {
+      const count = Math.max(0, inv.historyRows - historyFrom);
+      const keys = [...Array.from({ length: count }, (_, n) => hPrefix + String(historyFrom + n).padStart(SEQ_DIGITS, '0')), ...inv.inbox.map((i) => INBOX + i)];
+      const got = await mapLimit(keys, READ_CONCURRENCY, (k) => this.row(instanceId, k));
+      const h = got.slice(0, count);
+      if (h.every((r) => r !== undefined)) {
+        hRows = h as Row[];
+        inboxRows = got.slice(count).filter((r): r is Row => r !== undefined);
+      }
+    }
+    const tomb = new Set(JSON.parse(readChunks(m, 't', '[]')) as string[]);
+    if (!hRows) {
+      const rows = await this.rows(odata`PartitionKey eq ${instanceId}`);
+      hRows = rows.filter((r) => r.rowKey!.startsWith(hPrefix) && Number(r.rowKey!.slice(hPrefix.length)) >= historyFrom).sort((a, b) => compare(a.rowKey!, b.rowKey!));
+      inboxRows = rows.filter((r) => r.rowKey!.startsWith(INBOX) && !tomb.has(r.rowKey!.slice(INBOX.length)));
+    }
+    if (inline) hRows = []; // (rows of the current execution exist only once it moved out of the meta row)
+    const history = inline ? (JSON.parse(inline.events) as HistoryEvent[]) : (await Promise.all(hRows.map(async (r) => JSON.parse(await this.payload(r)) as HistoryEvent[]))).flat();
+    const actions = inline ? (JSON.parse(inline.actions) as string[]) : hRows.flatMap((r) => JSON.parse(readChunks(r, 'a', '[]')) as string[]);
+    const inbox = (await Promise.all(inboxRows.map(async (r) => JSON.parse(await this.payload(r)) as InboxMessage))).sort((a, b) => compare(a.id, b.id));
     // Only a store without a cursor (after a restart) takes it from a load: this store's own writes move
     // it, and a load that read before a commit but finished after it (the history API) must not rewind it.
     if (!this.cursors.has(instanceId)) {
       const last = hRows.at(-1);
       this.cursors.set(instanceId, {
         executionId: meta.executionId,
-        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : historyFrom,
-        tombstones: present.filter((p) => tomb.has(p)),
+        nextSeq: last ? Number(last.rowKey!.slice(hPrefix.length)) + 1 : Math.max(historyFrom, inv?.historyRows ?? 0),
+        tombstones: [...tomb], // deleting a row that is already gone is harmless
+        status: meta.status,
+        etag: m.etag,
+        metaText: payloadKey(m),
+        inbox: new Set(inbox.map((x) => x.id)),
+        inline,
         historyFrom,
       });
     }
     return { meta, history, actions, inbox };
   }
 
-  async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
-    if (!isKey(instanceId)) return undefined;
+  /** One row by key, or undefined. */
+  private async row(instanceId: string, rowKey: string): Promise<Row | undefined> {
     try {
-      const m = await this.client.getEntity<Record<string, unknown>>(instanceId, META_ROW);
-      return JSON.parse(readChunks(m, 'd')) as InstanceMeta;
+      return await this.client.getEntity<Record<string, unknown>>(instanceId, rowKey);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
 
+  async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
+    if (!isKey(instanceId)) return undefined;
+    const m = await this.metaRow(instanceId);
+    return m ? (JSON.parse(await this.payload(m)) as InstanceMeta) : undefined;
+  }
+
+  /** A row's JSON payload: its `d` chunks, or the blob `b` names (see blobs.ts). */
+  private payload(row: Record<string, unknown>): Promise<string> {
+    return typeof row.b === 'string' ? this.blobs.get(row.b) : Promise.resolve(readChunks(row, 'd'));
+  }
+
+  /** The row as written: a payload over BLOB_THRESHOLD_CHARS moves to a blob first (uploaded before the row is). */
+  private async offload(e: Entity): Promise<Entity> {
+    const text = readChunks(e, 'd');
+    if (text.length <= BLOB_THRESHOLD_CHARS) return e;
+    const name = await this.blobs.put(e.partitionKey, text);
+    const out: Entity = { partitionKey: e.partitionKey, rowKey: e.rowKey };
+    for (const [k, v] of Object.entries(e)) if (k !== 'partitionKey' && k !== 'rowKey' && !/^d\d+$/.test(k)) out[k] = v as string;
+    out.b = name;
+    return out;
+  }
+
+  private metaRow(instanceId: string): Promise<Row | undefined> {
+    return this.row(instanceId, META_ROW);
+  }
+
   async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
-    // The service narrows with the plain columns; matchesQuery decides. A server filter is only sent when
-    // its answer cannot differ from matchesQuery's (ASCII values: no doubt about the service's collation).
-    const clauses = [odata`RowKey eq ${META_ROW}`];
-    if (query.createdTimeFrom && isAscii(query.createdTimeFrom)) clauses.push(odata`createdTime ge ${query.createdTimeFrom}`);
-    if (query.createdTimeTo && isAscii(query.createdTimeTo)) clauses.push(odata`createdTime le ${query.createdTimeTo}`);
-    if (query.runtimeStatus && query.runtimeStatus.length > 0) {
-      clauses.push(`(${query.runtimeStatus.map((s) => odata`status eq ${s}`).join(' or ')})`);
-    }
-    const p = query.instanceIdPrefix;
-    if (p && isAscii(p) && p.charCodeAt(p.length - 1) < 0x7e) {
-      const end = p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
-      clauses.push(odata`PartitionKey ge ${p} and PartitionKey lt ${end}`);
-    }
-    const rows = await this.rows(clauses.join(' and '));
-    return rows.map((r) => JSON.parse(readChunks(r, 'd')) as InstanceMeta).filter((m) => matchesQuery(m, query));
+    return allPages((after) => this.listPage(query, { top: MAX_PAGE, after }));
+  }
+
+  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
+    return this.throughIndex(query, page, (id) => this.getMeta(id), (meta) => meta);
+  }
+
+  async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
+    return this.throughIndex({ runtimeStatus: [...ACTIVE_STATUSES] }, page, (id) => this.load(id), (s) => s.meta);
+  }
+
+  /**
+   * A page of the index, each row read from the instance itself (`read`, READ_CONCURRENCY at a time): what is
+   * returned is what the instance's meta row says, filtered again by the query. A row that disagrees with the
+   * meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
+   */
+  private async throughIndex<T>(query: InstanceQuery, page: PageRequest, read: (id: string) => Promise<T | undefined>, metaOf: (t: T) => InstanceMeta): Promise<Page<T>> {
+    const { rows, next } = await this.index.page(query, pageSize(page), page.after);
+    const items: T[] = [];
+    const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<T[]> => {
+      const item = await read(row.instanceId);
+      if (item === undefined) return [];
+      const meta = metaOf(item);
+      if (meta.status !== row.status && row.etag) await this.index.repair(InstanceIndex.rowOf(meta), row.etag);
+      return matchesQuery(meta, query) ? [item] : [];
+    });
+    for (const f of found) items.push(...f);
+    return { items, next };
   }
 
   /**
@@ -223,11 +381,13 @@ export class TableStore implements Store {
    */
   async enqueue(instanceId: string, message: InboxMessage): Promise<void> {
     if (!isKey(instanceId)) return;
-    const i = inboxEntity(instanceId, message);
+    this.lease?.check();
+    const i = await this.offload(inboxEntity(instanceId, message));
     checkSize(instanceId, 'message', [i]);
+    this.cursors.get(instanceId)?.inbox.add(message.id); // before sending: a commit racing this one must list it
     try {
       await this.client.submitTransaction([
-        ['update', { partitionKey: instanceId, rowKey: META_ROW }, 'Merge', { etag: '*' }],
+        ['update', { partitionKey: instanceId, rowKey: META_ROW, qx: '1' }, 'Merge', { etag: '*' }],
         ['upsert', i, 'Replace'],
       ]);
     } catch (err) {
@@ -246,39 +406,90 @@ export class TableStore implements Store {
   async commit(instanceId: string, commit: Commit): Promise<void> {
     const id = instanceId;
     if (!isKey(id)) return;
+    this.lease?.check();
     const exec = checkKey(commit.meta.executionId, 'execution id');
     if (!this.cursors.has(id)) await this.load(id); // after a restart: the rows tell where history ends
     const cur = this.cursors.get(id);
     if (!cur) return; // purged meanwhile
-    const nextSeq = cur.executionId === exec ? cur.nextSeq : await this.nextSeqOf(id, exec);
-    const hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
+    // A new execution (continue-as-new) has a fresh id and no rows: it starts in the meta row. A rewind
+    // (replaceHistory) writes the whole history again: in the meta row when short, else as new rows after the
+    // old ones, moving historyFrom past those in the same transaction; the old rows are deleted afterwards
+    // (load ignores them meanwhile).
+    const sameExec = cur.executionId === exec;
+    const nextSeq = sameExec ? cur.nextSeq : 0;
+    const historyFrom = commit.replaceHistory ? nextSeq : sameExec ? cur.historyFrom : 0;
+    const base = commit.replaceHistory || !sameExec ? EMPTY_INLINE : cur.inline;
+    let inline: Inline | undefined;
+    let hs: Entity[];
+    if (base) {
+      const grown = { events: joinJsonArrays(base.events, JSON.stringify(commit.append)), actions: joinJsonArrays(base.actions, JSON.stringify(commit.actions ?? [])) };
+      if (grown.events.length + grown.actions.length <= INLINE_CHARS) {
+        inline = grown;
+        hs = [];
+      } else {
+        hs = historyEntities(id, exec, nextSeq, JSON.parse(grown.events) as HistoryEvent[], JSON.parse(grown.actions) as string[]);
+      }
+    } else {
+      hs = historyEntities(id, exec, nextSeq, commit.append, commit.actions ?? []);
+    }
+    hs = await Promise.all(hs.map((h) => this.offload(h)));
     const consumed = [...new Set(commit.consumed)];
     for (const c of consumed) checkKey(c, 'message id');
-    const adds = (commit.enqueue ?? []).map((m) => inboxEntity(id, m));
+    const adds = await Promise.all((commit.enqueue ?? []).map((x) => this.offload(inboxEntity(id, x))));
     const room = MAX_TX_ACTIONS - 1 - hs.length - adds.length;
     const inTx = consumed.slice(0, room);
     const tombstones = [...new Set([...cur.tombstones, ...consumed.slice(room)])];
-    // A rewind writes the whole history as new rows after the old ones and moves historyFrom past those, in the
-    // same transaction as the meta; the old rows are deleted afterwards (load ignores them meanwhile).
-    const historyFrom = commit.replaceHistory ? nextSeq : cur.executionId === exec ? cur.historyFrom : 0;
-    const m = metaEntity(commit.meta, tombstones, historyFrom);
+    const inventory = (): Inventory => {
+      const inbox = new Set(cur.inbox);
+      for (const c of consumed) inbox.delete(c);
+      for (const a of commit.enqueue ?? []) inbox.add(a.id);
+      return { historyRows: nextSeq + hs.length, inbox: [...inbox] };
+    };
+    let m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline, historyFrom));
     for (const e of [m, ...hs, ...adds]) checkSize(id, 'commit', [e]);
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
+    // The index says "unfinished" before the instance is (and "finished" only after it is): see table-index.ts.
+    const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
+    if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
 
+    let metaText = payloadKey(m);
+    let etag = cur.etag ?? '*';
     for (;;) {
-      const actions: TransactionAction[] = [['update', m, 'Replace', { etag: '*' }]];
+      // The meta row is replaced only in the version this store last saw: a writer that lost the task hub (or
+      // any other writer) cannot overwrite what the holder wrote since.
+      m = await this.offload(metaEntity(commit.meta, tombstones, inventory(), inline, historyFrom)); // the inbox may have grown since (an enqueue in between)
+      metaText = payloadKey(m);
+      const actions: TransactionAction[] = [['update', m, 'Replace', { etag }]];
       for (const h of hs) actions.push(['create', h]);
       for (const a of adds) actions.push(['upsert', a, 'Replace']);
       for (const c of inTx) actions.push(['delete', { partitionKey: id, rowKey: INBOX + c }]);
       try {
-        await this.client.submitTransaction(actions);
+        etag = (await this.client.submitTransaction(actions)).getResponseForEntity(META_ROW)?.etag ?? '*';
         break;
       } catch (err) {
         const f = txFailure(err);
         if (f?.status === 404 && f.index === 0) {
           this.cursors.delete(id);
           return; // purged meanwhile
+        }
+        if (f?.status === 412 && f.index === 0) {
+          const stored = await this.metaRow(id);
+          if (!stored) {
+            this.cursors.delete(id);
+            return; // purged meanwhile
+          }
+          const text = payloadKey(stored);
+          if (text === cur.metaText) {
+            etag = stored.etag; // only touched (an enqueue merges into the meta row): same content, new ETag
+            continue;
+          }
+          if (text === metaText && (await this.landed(id, ...hs))) {
+            etag = stored.etag; // a retried request whose first attempt went through
+            break;
+          }
+          this.cursors.delete(id);
+          throw new TableStoreError('StaleWrite', `Instance '${id}': its meta row changed since this store last read it, so another writer changed this instance. Nothing was written; load the instance again before committing.`);
         }
         if (f?.status === 404 && f.index >= firstDelete && f.index < actions.length) {
           inTx.splice(f.index - firstDelete, 1); // already gone: deleting it is a no-op, like the memory store
@@ -297,17 +508,43 @@ export class TableStore implements Store {
         throw err;
       }
     }
-    const next: Cursor = { executionId: exec, nextSeq: nextSeq + hs.length, tombstones, historyFrom };
+    const inv = inventory();
+    const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline, historyFrom };
     this.cursors.set(id, next);
+    if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
+    await this.flushIndex();
     await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined, commit.replaceHistory);
   }
 
+  /** The instance first, then its index row (a crash in between leaves a row that reads repair). */
   async purge(instanceId: string): Promise<boolean> {
-    return isKey(instanceId) ? this.deletePartition(instanceId) : false;
+    if (!isKey(instanceId)) return false;
+    this.lease?.check();
+    const existed = await this.deletePartition(instanceId);
+    this.indexBacklog.delete(instanceId);
+    await this.index.delete(instanceId);
+    await this.blobs.deleteInstance(instanceId);
+    return existed;
   }
 
+  /** Writes the index rows that wait (finishing commits); a failure is reported, the rows wait for the next commit. */
+  private async flushIndex(): Promise<void> {
+    for (const [id, row] of [...this.indexBacklog]) {
+      try {
+        await this.index.put(row);
+        if (this.indexBacklog.get(id) === row) this.indexBacklog.delete(id);
+      } catch (err) {
+        this.onCleanupError(new Error(`the index row of instance '${id}' could not be written (it says '${row.status}' at the next commit, or when a listing meets it): ${err instanceof Error ? err.message : String(err)}`));
+        return;
+      }
+    }
+  }
+
+  /** Gives the lease back (so the next host starts at once) and forgets the cursors; the SDK's HTTP agent needs no release. */
   async close(): Promise<void> {
-    this.cursors.clear(); // the SDK's HTTP agent needs no release
+    await this.lease?.release();
+    this.lease = undefined;
+    this.cursors.clear();
   }
 
   /** Deletes the rows past the atomic part of a commit; failures are reported, and retried by the next commit. */
@@ -381,7 +618,7 @@ export class TableStore implements Store {
     for (const row of rows) {
       try {
         const stored = await this.client.getEntity<Record<string, unknown>>(id, row.rowKey);
-        if (readChunks(stored, 'd') !== readChunks(row, 'd')) return false;
+        if (payloadKey(stored) !== payloadKey(row)) return false;
       } catch (err) {
         if (statusOf(err) === 404) return false;
         throw err;
@@ -455,17 +692,38 @@ function historyPrefix(executionId: string): string {
   return `H:${executionId}:`;
 }
 
-function metaEntity(meta: InstanceMeta, tombstones: string[], historyFrom = 0): Entity {
+function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory, inline?: Inline, historyFrom = 0): Entity {
   const e: Entity = {
+    ...(inline ? { ...chunks('h', inline.events), ...chunks('g', inline.actions) } : {}),
     partitionKey: meta.instanceId,
     rowKey: META_ROW,
     status: meta.status,
     createdTime: meta.createdTime,
     name: meta.name,
     ...chunks('d', JSON.stringify(meta)),
+    hn: String(inventory.historyRows),
+    ...chunks('i', JSON.stringify(inventory.inbox)),
     ...(historyFrom > 0 ? { historyFrom: String(historyFrom) } : {}),
   };
   return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
+}
+
+/** The current execution's history kept in the meta row, or undefined when it lives in history rows. */
+function inlineOf(m: Record<string, unknown>): Inline | undefined {
+  return typeof m.h0 === 'string' ? { events: readChunks(m, 'h'), actions: readChunks(m, 'g', '[]') } : undefined;
+}
+
+/** Two JSON array texts as one, without parsing them. */
+function joinJsonArrays(a: string, b: string): string {
+  if (a === '[]') return b;
+  if (b === '[]') return a;
+  return `${a.slice(0, -1)},${b.slice(1)}`;
+}
+
+/** The meta row's inventory, or undefined when it has none (written before it existed) or an enqueue marked it incomplete. */
+function inventoryOf(m: Record<string, unknown>): Inventory | undefined {
+  if (typeof m.hn !== 'string' || m.qx !== undefined) return undefined;
+  return { historyRows: Number(m.hn), inbox: JSON.parse(readChunks(m, 'i', '[]')) as string[] };
 }
 
 function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[] = []): Entity {
@@ -518,6 +776,11 @@ function chunks(p: string, text: string): Props {
   return out;
 }
 
+/** What identifies a row's payload without reading a blob: the blob name, or the JSON itself. */
+function payloadKey(row: Record<string, unknown>): string {
+  return typeof row.b === 'string' ? `blob:${row.b}` : readChunks(row, 'd');
+}
+
 function readChunks(row: Record<string, unknown>, p: string, fallback?: string): string {
   let text = '';
   let n = 0;
@@ -557,10 +820,6 @@ function txFailure(err: unknown): { status: number; index: number } | undefined 
   if (status === undefined) return undefined;
   const m = /^(\d+):/.exec(err instanceof Error ? err.message : '');
   return { status, index: m ? Number(m[1]) : -1 };
-}
-
-function isAscii(s: string): boolean {
-  return /^[\x20-\x7e]*$/.test(s);
 }
 
 function compare(a: string, b: string): number {

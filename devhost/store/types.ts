@@ -93,6 +93,21 @@ export interface InstanceQuery {
   instanceIdPrefix?: string;
 }
 
+/** Statuses an instance can still run from: the ones recovery resumes. */
+export const ACTIVE_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'];
+
+/** Which page of a listing: at most `top` instances whose ids sort after `after` (instance-id order). */
+export interface PageRequest {
+  top: number;
+  after?: string;
+}
+
+/** One page of a listing; `next` (the last id looked at) goes into the next request's `after`, absent on the last page. */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
 /** Persistence used by the engine. Every method may be called concurrently for different instances. */
 export interface Store {
   readonly kind: 'memory' | 'table';
@@ -106,8 +121,16 @@ export interface Store {
   load(instanceId: string): Promise<StoredInstance | undefined>;
   /** Only the meta, or undefined. */
   getMeta(instanceId: string): Promise<InstanceMeta | undefined>;
-  /** Metas matching the query (all when empty), any order. */
+  /** Metas matching the query (all when empty), in instance-id order: every page of listPage. */
   list(query?: InstanceQuery): Promise<InstanceMeta[]>;
+  /**
+   * One page of the metas matching the query, in instance-id order. Reads the store's index of instances,
+   * never history; what it returns is the stored meta (an index entry that lags behind is checked and repaired).
+   * A page may hold fewer than `top` items while `next` is set.
+   */
+  listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>>;
+  /** One page of unfinished instances (ACTIVE_STATUSES), loaded whole: what recovery at start-up resumes. */
+  loadActivePage(page: PageRequest): Promise<Page<StoredInstance>>;
   /** Add a message to an instance's inbox. */
   enqueue(instanceId: string, message: InboxMessage): Promise<void>;
   /** Apply an episode's result atomically. */
