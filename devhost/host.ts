@@ -195,6 +195,18 @@ export class Host {
   }
 
   /**
+   * Virtual clock: jump to the next timer (background retries aside) as advance() would; the time jumped to, or
+   * undefined when no timer is pending. The dashboard's "Jump to next timer".
+   * @example const at = await host.skipToNextTimer();
+   */
+  async skipToNextTimer(): Promise<number | undefined> {
+    await this.engine.idle();
+    const next = this.scheduler.nextDue({ foreground: true });
+    if (next !== undefined) await this.advance(Math.max(0, next - this.clock.now()));
+    return next;
+  }
+
+  /**
    * Run until the instance finishes. With the virtual clock, time jumps to the next timer whenever
    * nothing else is runnable; otherwise it waits (real time) for outside input such as an event.
    */
