@@ -12,6 +12,7 @@ import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
 import { RouteTable } from './http/route-table';
 import { HostServer } from './http/server';
+import { dashboardRoutes } from './dashboard/routes';
 import { MemoryStore } from './store/memory';
 import { Store, TERMINAL_STATUSES } from './store/types';
 
@@ -129,6 +130,7 @@ export class Host {
         maxBodyBytes: opts.maxBodyBytes ?? 100 * 1024 * 1024,
         clientBinding: (origin) => clientBinding(origin, taskHub),
         onInvocation: opts.onInvocation,
+        dashboard: dashboardRoutes(() => started),
       });
       const hostname = opts.hostname ?? '127.0.0.1';
       const port = await server.listen(opts.port ?? 7071, hostname);
