@@ -12,6 +12,7 @@ import { HostError } from './errors';
 import { HostLogEntry, Invoker } from './invoke';
 import { RouteTable } from './http/route-table';
 import { HostServer } from './http/server';
+import { dashboardRoutes } from './dashboard/routes';
 import { MemoryStore } from './store/memory';
 import { Store, TERMINAL_STATUSES } from './store/types';
 
@@ -132,6 +133,7 @@ export class Host {
         maxBodyBytes: opts.maxBodyBytes ?? 100 * 1024 * 1024,
         clientBinding: (origin) => clientBinding(origin, taskHub),
         onInvocation: opts.onInvocation,
+        dashboard: dashboardRoutes(() => started),
       });
       const hostname = opts.hostname ?? '127.0.0.1';
       let port: number;
@@ -209,6 +211,18 @@ export class Host {
     vc.set(target);
     this.scheduler.fireDue();
     await this.engine.idle();
+  }
+
+  /**
+   * Virtual clock: jump to the next timer (background retries aside) as advance() would; the time jumped to, or
+   * undefined when no timer is pending. The dashboard's "Jump to next timer".
+   * @example const at = await host.skipToNextTimer();
+   */
+  async skipToNextTimer(): Promise<number | undefined> {
+    await this.engine.idle();
+    const next = this.scheduler.nextDue({ foreground: true });
+    if (next !== undefined) await this.advance(Math.max(0, next - this.clock.now()));
+    return next;
   }
 
   /**

@@ -8,6 +8,7 @@ import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
 import { RegisteredFunction } from '../registry';
 import { ApiResponse, DurableApi, WEBHOOK_BASE } from '../durable/api';
+import { DASHBOARD_BASE, type DashboardHandler } from '../dashboard/routes';
 import { requestParams } from './request-params';
 import { RouteTable } from './route-table';
 
@@ -23,6 +24,8 @@ export interface ServerOptions {
   /** The client binding JSON for this request's origin. */
   clientBinding: (origin: string) => unknown;
   onInvocation?: (info: { functionName: string; reason: string; invocationId: string; ms: number; result: string }) => void;
+  /** devhost's own pages under /_devhost (the dashboard, dashboard/routes.ts). */
+  dashboard?: DashboardHandler;
 }
 
 interface ResponseLike {
@@ -99,6 +102,7 @@ export class HostServer {
       // The client's address in X-Forwarded-For, where Azure's front end puts it (the worker gets no socket address).
       // Replaced, not appended, so a local client cannot choose the address an app limits it by.
       headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+      if (this.o.dashboard && (url.pathname === DASHBOARD_BASE || url.pathname.startsWith(DASHBOARD_BASE + '/'))) return await this.o.dashboard(req, res, url);
       if (url.pathname === WEBHOOK_BASE || url.pathname.startsWith(WEBHOOK_BASE + '/')) {
         const body = await readBody(req, this.o.maxBodyBytes);
         const out = await this.o.api.handle({ method: req.method ?? 'GET', url, headers, body });
