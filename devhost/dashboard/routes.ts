@@ -18,8 +18,8 @@ export const DASHBOARD_BASE = '/_devhost';
 
 /** What the dashboard reads of a running host (a Host has all of it). */
 export interface DashboardHost {
-  readonly engine: Pick<Engine, 'getMeta' | 'listMetas'>;
-  readonly store: Pick<Store, 'load' | 'kind'>;
+  readonly engine: Pick<Engine, 'getMeta'>;
+  readonly store: Pick<Store, 'load' | 'kind' | 'list'>;
   readonly clock: Clock;
   readonly scheduler: Pick<Scheduler, 'nextDue'>;
   readonly taskHub: string;
@@ -60,7 +60,7 @@ export function dashboardRoutes(host: () => DashboardHost | undefined): Dashboar
     }
     if (route === 'api/timers') {
       allow(method, 'GET');
-      const metas = await h.engine.listMetas({ runtimeStatus: [...ACTIVE] });
+      const metas = await h.store.list({ runtimeStatus: [...ACTIVE] });
       const timers = metas.flatMap(pendingTimers).sort((a, b) => a.fireAt.localeCompare(b.fireAt) || a.instanceId.localeCompare(b.instanceId));
       return sendJson(res, { timers });
     }
