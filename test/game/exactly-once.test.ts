@@ -25,7 +25,7 @@ async function rerun(instanceId: string, activity: string): Promise<unknown> {
   const fn = host.host.app.registry.get(activity, 'activity');
   if (!fn) throw new Error(`no activity ${activity}`);
   const invoker = new Invoker(host.host.app, () => undefined);
-  const { result } = await invoker.invoke(fn, done[0].Input, { triggerMetadata: { instanceId }, clientBinding: clientBinding(host.url, host.host.taskHub) });
+  const { result } = await invoker.invoke(fn, done[0].Input, { triggerMetadata: { instanceId }, clientBinding: () => clientBinding(host.url, host.host.taskHub) });
   return result;
 }
 
