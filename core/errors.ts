@@ -59,6 +59,8 @@ export type ErrorCode =
   | 'wrong_context'
   /** A message is longer than the outbox accepts. */
   | 'message_too_long'
+  /** ctx.progress() got a fraction outside 0..1, or a note that is not a short string. */
+  | 'bad_progress'
   /** A required app setting is missing. */
   | 'missing_setting'
   /** A registered callback threw; the wrapped message is the callback's own. */

@@ -4,6 +4,7 @@ import { toMillis, type Duration } from './duration';
 import { GameError, type ErrorCode } from './errors';
 import { assertJson, type Json } from './json';
 import type { ControlOp } from './names';
+import type { TaskProgress } from './progress';
 import { resolveCallback, type CallbackRef } from './registry';
 import { Step, type RetryPolicy, type Runtime, type StepSpec, type TaskStart } from './steps';
 import type { Cmd } from './context';
@@ -31,6 +32,8 @@ export interface TaskInfo {
   /** Finished tasks: the callback's result, or the error text. */
   result?: Json;
   error?: string;
+  /** Running background jobs: the latest ctx.progress() of the function (fraction 0..1, note, when). */
+  progress?: TaskProgress;
 }
 
 /**
