@@ -116,7 +116,7 @@ export class ClientRuntime implements Runtime {
       case 'info':
         return this.info(spec.player, spec.id);
       case 'list':
-        return this.list(spec.player);
+        return this.list(spec.player, spec.limit);
       case 'command':
         return this.startCommand(spec.player, spec.key, spec.args);
       default:
@@ -185,7 +185,7 @@ export class ClientRuntime implements Runtime {
   async control(player: string, id: string, op: ControlOp): Promise<ControlResult> {
     const info = await this.info(player, id);
     if (info.kind === 'async' && op !== 'cancel') {
-      throw new GameError('task_not_controllable', `Task ${id} is a background job (runAsync): it can be cancelled, but not paused, unpaused or fired.`);
+      throw new GameError('task_not_controllable', `Task ${id} is a background job (runAsync): it can be cancelled, but not paused, unpaused, fired or called.`);
     }
     if (!['waiting', 'paused', 'running'].includes(info.state)) return 'finished';
     if (info.kind === 'delay' && info.state === 'running') return 'noop';
