@@ -29,6 +29,12 @@ export type ErrorCode =
   | 'expired_token'
   /** The password does not match the account. */
   | 'wrong_password'
+  /** An operator route without `Authorization: Bearer <GAME_OPERATOR_KEY>`. */
+  | 'missing_operator_key'
+  /** An operator route with a key that is not GAME_OPERATOR_KEY (a player's token included). */
+  | 'wrong_operator_key'
+  /** Operator routes are off: this app has no GAME_OPERATOR_KEY (only possible off Azure). */
+  | 'operators_disabled'
   /** Too many wrong passwords for this account lately: sign-in waits (Retry-After). */
   | 'too_many_attempts'
   /** Too many new accounts from one client address lately: sign-up waits (Retry-After). */
