@@ -161,7 +161,7 @@ export class ClientRuntime implements Runtime {
       if (isNotFound(err)) throw notFound();
       throw err;
     }
-    const [info] = await withProgress(player, [{ info: describeTask(kind, status, this.now()), status }]);
+    const [info] = await addProgress(player, [{ info: describeTask(kind, status, this.now()), status }]);
     return info;
   }
 
@@ -175,7 +175,7 @@ export class ClientRuntime implements Runtime {
       if (kind) found.push({ info: describeTask(kind, status, this.now()), status });
     }
     found.sort((a, b) => (a.info.createdAt < b.info.createdAt ? 1 : a.info.createdAt > b.info.createdAt ? -1 : a.info.id < b.info.id ? 1 : -1));
-    return withProgress(player, found.slice(0, limit));
+    return addProgress(player, found.slice(0, limit));
   }
 
   /**
@@ -204,7 +204,7 @@ export class ClientRuntime implements Runtime {
 }
 
 /** A task and the status it was described from. */
-interface Described {
+export interface Described {
   info: TaskInfo;
   status: InstanceStatus;
 }
@@ -269,10 +269,13 @@ export function describeTask(kind: TaskKind, status: InstanceStatus, nowMs: numb
 }
 
 /**
- * Adds the progress of running background jobs (one query of the player's progress rows, only when one runs). A row
- * of an earlier attempt than the one the job's status names is not shown: a retry starts over.
+ * Adds the progress of `player`'s running background jobs (one query of the player's progress rows, only when one
+ * runs). A row of an earlier attempt than the one the job's status names is not shown: a retry starts over.
+ *
+ * @example
+ * const infos = await addProgress('alice', [{ info: describeTask('async', status, Date.now()), status }]);
  */
-async function withProgress(player: string, tasks: Described[]): Promise<TaskInfo[]> {
+export async function addProgress(player: string, tasks: Described[]): Promise<TaskInfo[]> {
   const running = tasks.filter((t) => t.info.kind === 'async' && t.info.state === 'running');
   if (running.length > 0) {
     const rows = await readProgress(player);
