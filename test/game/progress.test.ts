@@ -51,6 +51,13 @@ describe('progress from background work', () => {
     }, UNTIL);
     expect(later.state).toBe('running');
 
+    // The tasks command shows it too.
+    await p.type('tasks');
+    const lines = await p.read();
+    const listing = lines.find((l) => l.startsWith('Your tasks:'));
+    said.push(...lines.filter((l) => l !== listing));
+    expect(listing).toMatch(new RegExp(`^Your tasks:\\n${id.split('.')[2].slice(0, 8)}  async longJob \\(from longjob\\): (running, \\d+% \\(\\d of 4 steps\\))$`));
+
     await host.waitFor(id);
     said.push(...(await p.read()));
     expect(said).toEqual(['longjob: step 1 of 4 done.', 'longjob: step 2 of 4 done.', 'longjob: step 3 of 4 done.', 'longjob: step 4 of 4 done.', 'longjob finished: the sum of the squares is 30.']);
