@@ -3,18 +3,14 @@
 // that uses them. Under /api/operator: the Functions host refuses routes (and function names) that start with "admin".
 import './lib/app';
 import { durableClient } from './lib/client';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpRequest } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { GameError } from '../core/errors';
 import { CONTROL_EVENTS, isPlayerId, type ControlOp } from '../core/names';
 import { listAllPrompts, listAllTasks, operatorAct, recentActions, verifyOperator, type TaskFilter } from '../core/operators';
 import { json, readJson, route } from './lib/http';
-import { contentSecurityPolicy } from './web';
-
-const CANDIDATES = [path.resolve(__dirname, '../../web/admin.html'), path.resolve(__dirname, '../web/admin.html')];
+import { servePage } from './web';
 
 /** Actions by their URL name; `resume` is unpause, as operators say it. */
 const ACTIONS: Record<string, ControlOp> = { ...Object.fromEntries(CONTROL_EVENTS.map((op) => [op, op])), resume: 'unpause' };
@@ -116,37 +112,10 @@ app.http('operatorLog', {
   }),
 });
 
-let page: HttpResponseInit | undefined;
-
-/** The operator page, read and hashed once per process; undefined when the file is missing from the deployment. */
-function operatorPage(): HttpResponseInit | undefined {
-  if (page) return page;
-  const file = CANDIDATES.find((f) => existsSync(f));
-  if (!file) return undefined;
-  const html = readFileSync(file, 'utf8');
-  page = {
-    status: 200,
-    body: html,
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': contentSecurityPolicy(html),
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-cache',
-    },
-  };
-  return page;
-}
-
 // The page holds no secret: it asks for the key and keeps it in memory only, sending it with each request.
 app.http('operatorPage', {
   route: 'operator',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: async (_req, context) => {
-    const res = operatorPage();
-    if (res) return { ...res, headers: { ...(res.headers as Record<string, string>) } };
-    context.error(`The operator page is missing: none of ${CANDIDATES.join(', ')} exists.`);
-    return json(500, { error: { code: 'internal', message: 'The operator page (web/admin.html) is missing from this deployment; deploy the web/ folder with the app.' } });
-  },
+  handler: async (_req, context) => servePage('admin.html', context),
 });
