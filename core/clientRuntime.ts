@@ -149,8 +149,14 @@ export class ClientRuntime implements Runtime {
     return planned.id;
   }
 
-  /** Status of one of `player`'s tasks; GameError('task_not_found') for unknown ids and other players' tasks. */
+  /** Status of one of `player`'s tasks, with a running job's progress; GameError('task_not_found') for unknown ids and other players' tasks. */
   async info(player: string, id: string): Promise<TaskInfo> {
+    const [info] = await addProgress(player, [await this.describe(player, id)]);
+    return info;
+  }
+
+  /** The task without its progress (what control() needs: no read of the progress rows). */
+  private async describe(player: string, id: string): Promise<Described> {
     const kind = taskKindOf(player, id);
     const notFound = () => new GameError('task_not_found', `You have no task with id ${JSON.stringify(id.slice(0, 80))}; GET /api/tasks lists yours.`);
     if (!kind) throw notFound();
@@ -161,8 +167,7 @@ export class ClientRuntime implements Runtime {
       if (isNotFound(err)) throw notFound();
       throw err;
     }
-    const [info] = await addProgress(player, [{ info: describeTask(kind, status, this.now()), status }]);
-    return info;
+    return { info: describeTask(kind, status, this.now()), status };
   }
 
   /** `player`'s live tasks and those finished within a day, newest first, at most `limit`. */
@@ -183,7 +188,7 @@ export class ClientRuntime implements Runtime {
    * already firing) or 'finished'. Throws task_not_found / task_not_controllable.
    */
   async control(player: string, id: string, op: ControlOp): Promise<ControlResult> {
-    const info = await this.info(player, id);
+    const { info } = await this.describe(player, id);
     if (info.kind === 'async' && op !== 'cancel') {
       throw new GameError('task_not_controllable', `Task ${id} is a background job (runAsync): it can be cancelled, but not paused, unpaused, fired or called.`);
     }
