@@ -4,6 +4,7 @@
 //   seed + recovery: a table-store hub with 10,000 or 100,000 stored instances: start-up (recovery) time and
 //               list latency (written directly through the store, so not part of npm test)
 import { spawn, ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { Host } from '../devhost';
 import { TableStore } from '../devhost/store/table';
@@ -39,6 +40,21 @@ export function percentile(values: number[], p: number): number {
 }
 
 /**
+ * A port the OS says is free now (another process may still take it before it is used: callers retry).
+ * @example const port = await freePort();
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
  * Resolves once a devhost child process answers on `base`; fails fast (with its last output) if it exits.
  * @example await waitListening('http://127.0.0.1:18000', child);
  */
@@ -61,9 +77,11 @@ export async function waitListening(base: string, child: ChildProcess, tail: () 
  * API, or the app's own HTTP starter), `concurrency` requests at a time, and time until all completed.
  */
 export async function throughput(storage: 'memory' | 'table', n: number, concurrency: number, env: Record<string, string>, via: 'api' | 'app' = 'api'): Promise<ThroughputResult> {
-  const port = 18000 + Math.floor(Math.random() * 2000);
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...HOST_NODE_FLAGS, CLI, BENCH_APP, '--port', String(port), '--storage', storage, '--task-hub', `Bench${Date.now()}`, '--quiet'], {
+  // BENCH_HOST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the host process.
+  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...HOST_NODE_FLAGS, ...nodeArgs, CLI, BENCH_APP, '--port', String(port), '--storage', storage, '--task-hub', `Bench${Date.now()}`, '--quiet'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

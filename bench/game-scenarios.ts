@@ -25,9 +25,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { HOST_NODE_FLAGS, percentile, waitListening } from './devhost-scenarios';
+import { freePort, HOST_NODE_FLAGS, percentile, waitListening } from './devhost-scenarios';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/devhost/cli.js');
@@ -65,17 +64,6 @@ const counters = { http503: 0, http429: 0, hostErrors: 0, duplicates: 0 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // The game app in a devhost child process
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Devhost processes still running: killed if this process ends early (e.g. bench/run.ts's timeout). */
 const live = new Set<ChildProcess>();

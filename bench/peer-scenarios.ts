@@ -3,15 +3,16 @@
 //   a: 1,000 orchestrations of 5 sequential activities     b: one orchestration fanning out 1,000 activities
 //   c: 1,000 orchestrations each waiting on a 1 s timer    d: 10,000 signals spread over 100 entities (devhost only:
 //      the peer's in-memory backend has no entities)
-// devhost runs in this process with the memory store and starts instances in-process (engine.start), or over HTTP
-// through its management API from this process; the peer's client and worker share one process, as its tests do.
+// devhost runs in this process with the memory store and starts instances in-process (engine.start); "over HTTP" is
+// a devhost process of its own (memory store) started through its management API by this process, 64 requests at a
+// time (devhost-scenarios' throughput); the peer's client and worker share one process, as its tests do.
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Host } from '../devhost';
 import { Invoker } from '../devhost/invoke';
+import { throughput } from './devhost-scenarios';
 
 const APP = path.resolve(__dirname, '../../bench/peer-app');
-const MGMT = '/runtime/webhooks/durabletask';
 
 export interface PeerResult {
   /** Completed orchestrations (or operations, for d) per second of wall time. */
@@ -19,7 +20,7 @@ export interface PeerResult {
   /** Wall time of the whole workload. */
   ms: number;
   /** CPU time of this process during the workload (less sensitive to other load on the machine than wall time). */
-  cpuMs: number;
+  cpuMs?: number;
   /** Share of the wall time spent inside the SDK's handlers (orchestrator and activity functions), devhost only. */
   sdkShare?: number;
   /** c on the devhost: wall time from moving the virtual clock past the timers to the last completion. */
@@ -51,19 +52,13 @@ function meterInvoker(): () => number {
   return () => inside;
 }
 
-/** The devhost side: memory store; instances started in-process, or over HTTP when `http`. */
-export async function devhost(workload: Workload, http: boolean): Promise<PeerResult> {
+/** The devhost side in this process: memory store, instances started in-process. */
+export async function devhost(workload: Workload): Promise<PeerResult> {
   const inside = meterInvoker();
   const host = await Host.start({ appDir: APP, port: 0, storage: 'memory', clock: workload === 'c' ? 'virtual' : 'real', taskHub: `Peer${Date.now()}` });
   try {
     const start = async (name: string, input?: unknown): Promise<void> => {
-      if (!http) {
-        await host.engine.start(name, undefined, input === undefined ? null : JSON.stringify(input));
-        return;
-      }
-      const res = await fetch(`${host.url}${MGMT}/orchestrators/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: input === undefined ? undefined : JSON.stringify(input) });
-      if (res.status !== 202) throw new Error(`start answered ${res.status}`);
-      await res.arrayBuffer();
+      await host.engine.start(name, undefined, input === undefined ? null : JSON.stringify(input));
     };
     // Warm-up, so both sides are measured with a compiled hot path.
     for (let i = 0; i < 50; i++) await start('fiveSteps');
@@ -155,9 +150,15 @@ export async function peer(workload: Exclude<Workload, 'd'>): Promise<PeerResult
 }
 
 // Child-process entry: `node peer-scenarios.js <side> <workload>` prints one JSON line.
+/** Workload a started over HTTP: a separate devhost process, its management API, 64 requests at a time. */
+async function devhostOverHttp(): Promise<PeerResult> {
+  const r = await throughput('memory', 1000, 64, {}, 'api');
+  return { perSecond: r.perSecond, ms: r.seconds * 1000 };
+}
+
 if (require.main === module) {
   const [side, workload] = process.argv.slice(2) as [string, Workload];
-  const run = side === 'peer' ? peer(workload as Exclude<Workload, 'd'>) : devhost(workload, side === 'devhost-http');
+  const run = side === 'peer' ? peer(workload as Exclude<Workload, 'd'>) : side === 'devhost-http' ? devhostOverHttp() : devhost(workload);
   run.then(
     (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');

@@ -1,6 +1,5 @@
 // A running devhost: loads an app, opens its store, serves HTTP, drives orchestrations, and keeps
 // the clock. Used by the CLI (`devhost`), `npm start` and the test kit.
-import { storeConnection } from './store/connection';
 import { Clock, parseDuration, RealClock, Scheduler, VirtualClock } from './clock';
 import { loadApp, LoadedApp } from './app-loader';
 import { applyDisabledSettings } from './disabled';
@@ -318,6 +317,8 @@ async function openStore(opts: HostOptions, taskHub: string, onLeaseLost: (why: 
   else if (opts.storage === 'table') {
     // AzureWebJobsStorage as a connection string (UseDevelopmentStorage=true for Azurite), or its identity-based
     // form (__accountName / __tableServiceUri), as the app reads it; a missing or malformed setting is named.
+    // Loaded only for the table store: the Azure SDKs (identity, tables, blobs) cost start-up time.
+    const { storeConnection } = await import('./store/connection');
     const connection = storeConnection({ connectionString: opts.connectionString });
     const { TableStore } = await import('./store/table');
     const table = new TableStore({ connection, taskHub });
