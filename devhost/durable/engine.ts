@@ -22,6 +22,7 @@ import { PlanOptions } from './timers';
 import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
 import { parkForRewind, rewind } from './rewind';
 import { WorkTracker } from './tracker';
+import { faultPoint } from '../faults';
 
 export { validateInstanceId } from './ids';
 
@@ -710,6 +711,7 @@ export class Engine {
    * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
    */
   private async commit(live: Live, c: EpisodeCommit): Promise<void> {
+    faultPoint('episode.commit', live.meta.name);
     let { meta: next, append, st, effects, dropExecution, replaceHistory } = c;
     let actions = c.actions ?? [];
     st = withoutDelivered(st, live.delivered);
