@@ -252,19 +252,25 @@ function seenId(rowKey: string): string {
 }
 const idOfEntry = (entry: string): string => entry.slice(entry.indexOf('.') + 1);
 
+/** A cursor's `k`: a message row key (writeMessages' keyOf), or the start of the partition. */
+const CURSOR_KEY = /^m\d{15}(\.\d{8,}\.[0-9a-f]{16}\.\d{4,})?$/;
+
 function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
     if (
       typeof value.k === 'string' &&
-      /^m\d{15}/.test(value.k) &&
+      CURSOR_KEY.test(value.k) &&
       Array.isArray(value.s) &&
       value.s.length <= 4 * CURSOR_MEMORY &&
       value.s.every((e) => typeof e === 'string' && /^[0-9a-z]+\.[\w-]+$/.test(e)) &&
-      (value.lo === undefined || Number.isSafeInteger(value.lo))
+      (value.lo === undefined || (Number.isSafeInteger(value.lo) && value.lo >= 0))
     ) {
-      return { k: value.k, s: value.s, lo: value.lo };
+      const decoded: Cursor = { k: value.k, s: value.s, lo: value.lo };
+      // Only the exact text encodeCursor makes: base64 decoding skips characters outside its alphabet and takes padding
+      // or standard base64, and JSON takes other key orders, spaces and extra keys; none of those is a cursor we made.
+      if (encodeCursor(decoded) === cursor) return decoded;
     }
   } catch {
     // fall through to the error below
