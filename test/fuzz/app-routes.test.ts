@@ -282,7 +282,7 @@ describe('strict parsing of query strings', () => {
       fc.constant(Buffer.from(real, 'base64url').toString('base64')),
       fc.constant(`${real}==`),
       // A cursor whose JSON is not one the server writes.
-      fc.constantFrom({ k: 'm000000000000000x', s: [] }, { k: 'm0000000000000001', s: [], lo: 1.5 }, { k: 'm000000000000000', s: ['1.a', 2] }, { k: 'm000000000000000', s: [], x: 1 }, { k: 'm000000000000000', s: [], lo: -1 }, [], 'm000000000000000').map(
+      fc.constantFrom({ k: 'm000000000000000x', s: [] }, { k: 'm0000000000000001', s: [], lo: 1.5 }, { k: 'm000000000000000', s: ['1.a', 2] }, { k: 'm000000000000000', s: [], x: 1 }, { k: 'm000000000000000', s: [], lo: -1 }, { k: "m000000000000000' or RowKey ne '", s: [] }, [], 'm000000000000000').map(
         (v) => Buffer.from(JSON.stringify(v)).toString('base64url'),
       ),
     ).filter((after) => after !== real); // standard base64 of a cursor without '+', '/' or padding is the cursor itself
