@@ -70,6 +70,15 @@ export const MAX_MESSAGE_CHARS = 16 * 1024;
  */
 export const WINDOW_MS = 5000;
 
+/**
+ * Longest a message write may take, the SDK's retries included: it commits within WINDOW_MS of its rows' time (a
+ * stamped batch's time may be FRESH_MS old when the write starts), or fails as storage_unavailable and is written again
+ * later under a new time (its guard rows keep that exactly-once). Without a bound, a write made during a storage outage
+ * was retried by the SDK until the outage ended and landed after readers had moved more than WINDOW_MS past its rows,
+ * so they never delivered it.
+ */
+export const MAX_WRITE_MS = WINDOW_MS - FRESH_MS - 1000;
+
 const PAGE = 100;
 /** Most prompt changes (ExtraActions) that commit with a batch's first chunk. */
 export const MAX_EXTRA_ACTIONS = 50;
@@ -121,6 +130,7 @@ export function checkMessage(text: unknown): string {
  */
 export async function writeMessages(batch: BatchId, messages: readonly OutMessage[], nowMs = Date.now(), extra?: ExtraActions): Promise<void> {
   if (messages.length === 0 && !extra?.actions.length) return;
+  const abortSignal = AbortSignal.timeout(MAX_WRITE_MS);
   const client = await table('Messages');
   const byPlayer = new Map<string, string[]>();
   if (extra?.actions.length) byPlayer.set(extra.player, []);
@@ -171,8 +181,8 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           const rows = chunk.map((text) => ({ rowKey: keyOf(keyMs, index++), text }));
           try {
             const entities = rows.map((r) => ({ partitionKey: player, rowKey: r.rowKey, text: r.text, t: keyMs }));
-            if (entities.length === 1) await client.createEntity(entities[0]);
-            else await client.submitTransaction(entities.map((e): TransactionAction => ['create', e]));
+            if (entities.length === 1) await client.createEntity(entities[0], { abortSignal });
+            else await client.submitTransaction(entities.map((e): TransactionAction => ['create', e]), { abortSignal });
             committed.push(...rows);
           } catch (err) {
             if (statusOf(err) !== 409) throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
@@ -195,7 +205,7 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           rows.push({ rowKey, text });
         }
         try {
-          await client.submitTransaction(actions);
+          await client.submitTransaction(actions, { abortSignal });
           committed.push(...rows);
         } catch (err) {
           const status = statusOf(err);
