@@ -214,7 +214,11 @@ export async function work(p: Player, stop: () => boolean, paceMs: number): Prom
     await sleep(paceMs);
     const dur = cancelDuration(n);
     await p.type(`remind ${dur} c-${p.name}-${n}`);
-    const said = await p.waitForMessage(`the confirmation of reminder ${dur}`, (t) => t.startsWith(`${confirmation(dur)} (task `));
+    const said = await p.waitForMessage(`the confirmation of reminder ${dur}`, (t) => t.startsWith(`${confirmation(dur)} (task `)).catch(async (err: Error) => {
+      // Tell a message the reader missed from one never written.
+      const stored = (await p.readAll()).find((m) => m.text.startsWith(`${confirmation(dur)} (task `));
+      throw new Error(`${err.message}; ${stored ? `it is stored (${stored.id}) but the reader following along with its cursor never got it` : 'it was never written'}`);
+    });
     const id = /\(task (\S+)\)\.$/.exec(said)?.[1] ?? '';
     if (n % 2 === 1) {
       await p.type(`tasks ${id} cancel`);

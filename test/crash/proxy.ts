@@ -1,5 +1,6 @@
 // A TCP forwarder on a port the OS picks, for storage outages: the host's connection string names the forwarder, so
-// Azurite can be stopped and started again on new (OS-chosen) ports while the host keeps the address it knows.
+// Azurite can be stopped and started again on new (OS-chosen) ports while the host keeps the address it knows; it can
+// also hold requests up (a slow network) and cut storage off exactly when a given request is on its way.
 import net from 'node:net';
 
 export interface Forwarder {
@@ -11,6 +12,12 @@ export interface Forwarder {
    * the chunk reaches the target: an outage that begins exactly while that request is on its way.
    */
   cutWhen(pattern: string, then: () => void): void;
+  /** Cuts the open connections and holds what clients send on new ones (nothing reaches the target) until release(). */
+  hold(): void;
+  /** New connections pass again; those held so far stay held. */
+  passNew(): void;
+  /** Sends what the held connections buffered (those whose client has not gone) and lets them pass. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -21,7 +28,9 @@ export interface Forwarder {
 export async function forward(port: number | undefined): Promise<Forwarder> {
   let target = port;
   let trigger: { pattern: Buffer; then: () => void } | undefined;
+  let holding = false;
   const open = new Set<net.Socket>();
+  const held = new Set<{ chunks: Buffer[] | undefined; upstream: net.Socket }>();
   const server = net.createServer((client) => {
     open.add(client);
     client.once('close', () => open.delete(client));
@@ -38,7 +47,14 @@ export async function forward(port: number | undefined): Promise<Forwarder> {
     });
     upstream.on('error', () => client.resetAndDestroy());
     client.once('close', () => upstream.destroy());
+    const hold = { chunks: holding ? ([] as Buffer[]) : undefined, upstream };
+    if (hold.chunks) held.add(hold);
+    client.once('close', () => held.delete(hold));
     client.on('data', (chunk: Buffer) => {
+      if (hold.chunks) {
+        hold.chunks.push(chunk);
+        return;
+      }
       if (trigger && chunk.includes(trigger.pattern)) {
         const then = trigger.then;
         trigger = undefined;
@@ -62,6 +78,21 @@ export async function forward(port: number | undefined): Promise<Forwarder> {
     },
     cutWhen(pattern, then) {
       trigger = { pattern: Buffer.from(pattern), then };
+    },
+    hold() {
+      holding = true;
+      for (const s of open) s.resetAndDestroy();
+    },
+    passNew() {
+      holding = false;
+    },
+    release() {
+      holding = false;
+      for (const h of held) {
+        for (const chunk of h.chunks ?? []) h.upstream.write(chunk);
+        h.chunks = undefined;
+      }
+      held.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
