@@ -11,7 +11,7 @@ import { signToken } from '../../core/tokens';
 import { Player, SECRET, startGame } from '../game/harness';
 
 /** Generated requests per route. */
-const RUNS = 2000;
+const RUNS = 1500;
 const SEED = 20261201;
 
 let host: TestHost;
