@@ -9,6 +9,7 @@ import { fn, instanceId, type ControlOp, type InstanceKind } from './names';
 import { findCommand } from './registry';
 import type { Runtime, StepSpec, TaskStart } from './steps';
 import { derivedInstanceId, listTasksOf, taskKindOf, type InstanceStatus } from './instances';
+import { readProgress } from './progress';
 import type { TaskInfo, TaskKind, TaskState } from './tasks';
 
 /** True when a Durable client error means "no such instance". */
@@ -115,7 +116,7 @@ export class ClientRuntime implements Runtime {
       case 'info':
         return this.info(spec.player, spec.id);
       case 'list':
-        return this.list(spec.player);
+        return this.list(spec.player, spec.limit);
       case 'command':
         return this.startCommand(spec.player, spec.key, spec.args);
       default:
@@ -148,81 +149,38 @@ export class ClientRuntime implements Runtime {
     return planned.id;
   }
 
-  /** Status of one of `player`'s tasks; GameError('task_not_found') for unknown ids and other players' tasks. */
+  /** Status of one of `player`'s tasks, with a running job's progress; GameError('task_not_found') for unknown ids and other players' tasks. */
   async info(player: string, id: string): Promise<TaskInfo> {
+    const [info] = await addProgress(player, [await this.describe(player, id)]);
+    return info;
+  }
+
+  /** The task without its progress (what control() needs: no read of the progress rows). */
+  private async describe(player: string, id: string): Promise<Described> {
     const kind = taskKindOf(player, id);
     const notFound = () => new GameError('task_not_found', `You have no task with id ${JSON.stringify(id.slice(0, 80))}; GET /api/tasks lists yours.`);
     if (!kind) throw notFound();
+    let status: InstanceStatus;
     try {
-      return this.describe(kind, await this.client.getStatus(id, { showInput: true }));
+      status = await this.client.getStatus(id, { showInput: true });
     } catch (err) {
       if (isNotFound(err)) throw notFound();
       throw err;
     }
+    return { info: describeTask(kind, status, this.now()), status };
   }
 
   /** `player`'s live tasks and those finished within a day, newest first, at most `limit`. */
   async list(player: string, limit = 50): Promise<TaskInfo[]> {
-    const infos: TaskInfo[] = [];
+    const found: Described[] = [];
     const kinds: TaskKind[] = ['delay', 'async'];
     const lists = await Promise.all(kinds.map((kind) => listTasksOf(this.client, player, kind, this.now())));
     for (const status of lists.flat()) {
       const kind = taskKindOf(player, status.instanceId);
-      if (kind) infos.push(this.describe(kind, status));
+      if (kind) found.push({ info: describeTask(kind, status, this.now()), status });
     }
-    return infos.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1)).slice(0, limit);
-  }
-
-  private describe(kind: TaskKind, status: InstanceStatus): TaskInfo {
-    const input = (status.input ?? {}) as Partial<{ command: string; callback: string; fn: string; ms: number }>;
-    const createdMs = new Date(status.createdTime).getTime();
-    const info: TaskInfo = {
-      id: status.instanceId,
-      kind,
-      callback: String((kind === 'delay' ? input.callback : input.fn) ?? ''),
-      command: String(input.command ?? ''),
-      state: 'unknown',
-      createdAt: new Date(Number.isFinite(createdMs) ? createdMs : 0).toISOString(),
-    };
-    const custom = (status.customStatus ?? {}) as DelayStatus;
-    switch (status.runtimeStatus) {
-      case 'Pending':
-      case 'Running':
-      case 'ContinuedAsNew':
-      case 'Suspended':
-        if (kind === 'async' || (custom as { state?: string }).state === 'firing') {
-          info.state = 'running';
-        } else if (custom.state === 'paused' || status.runtimeStatus === 'Suspended') {
-          info.state = 'paused';
-          if (custom.remainingMs !== undefined) info.remaining = custom.remainingMs / 1000;
-        } else {
-          info.state = 'waiting';
-          const fireAt = custom.fireAt ? Date.parse(custom.fireAt) : typeof input.ms === 'number' && Number.isFinite(createdMs) ? createdMs + input.ms : undefined;
-          if (fireAt !== undefined) {
-            info.fireAt = new Date(fireAt).toISOString();
-            info.remaining = Math.max(0, fireAt - this.now()) / 1000;
-          }
-        }
-        break;
-      case 'Completed': {
-        const out = (status.output ?? {}) as Outcome;
-        info.state = out.state ?? 'completed';
-        if (out.result !== undefined) info.result = out.result;
-        if (out.error !== undefined) info.error = out.error;
-        break;
-      }
-      case 'Failed':
-        info.state = 'failed';
-        info.error = typeof status.output === 'string' ? status.output : JSON.stringify(status.output);
-        break;
-      case 'Terminated':
-      case 'Canceled':
-        info.state = status.output === 'cancelled' ? 'cancelled' : 'terminated';
-        break;
-      default:
-        break;
-    }
-    return info;
+    found.sort((a, b) => (a.info.createdAt < b.info.createdAt ? 1 : a.info.createdAt > b.info.createdAt ? -1 : a.info.id < b.info.id ? 1 : -1));
+    return addProgress(player, found.slice(0, limit));
   }
 
   /**
@@ -230,9 +188,9 @@ export class ClientRuntime implements Runtime {
    * already firing) or 'finished'. Throws task_not_found / task_not_controllable.
    */
   async control(player: string, id: string, op: ControlOp): Promise<ControlResult> {
-    const info = await this.info(player, id);
+    const { info } = await this.describe(player, id);
     if (info.kind === 'async' && op !== 'cancel') {
-      throw new GameError('task_not_controllable', `Task ${id} is a background job (runAsync): it can be cancelled, but not paused, unpaused or fired.`);
+      throw new GameError('task_not_controllable', `Task ${id} is a background job (runAsync): it can be cancelled, but not paused, unpaused, fired or called.`);
     }
     if (!['waiting', 'paused', 'running'].includes(info.state)) return 'finished';
     if (info.kind === 'delay' && info.state === 'running') return 'noop';
@@ -248,4 +206,89 @@ export class ClientRuntime implements Runtime {
     }
     return noChange ? 'noop' : 'sent';
   }
+}
+
+/** A task and the status it was described from. */
+export interface Described {
+  info: TaskInfo;
+  status: InstanceStatus;
+}
+
+/**
+ * A task as /api/tasks shows it, from its instance status: state, fire time and remaining seconds (from `nowMs`),
+ * result or error.
+ *
+ * @example
+ * const info = describeTask('delay', await client.getStatus(id, { showInput: true }), Date.now());
+ */
+export function describeTask(kind: TaskKind, status: InstanceStatus, nowMs: number): TaskInfo {
+  const input = (status.input ?? {}) as Partial<{ command: string; callback: string; fn: string; ms: number }>;
+  const createdMs = new Date(status.createdTime).getTime();
+  const info: TaskInfo = {
+    id: status.instanceId,
+    kind,
+    callback: String((kind === 'delay' ? input.callback : input.fn) ?? ''),
+    command: String(input.command ?? ''),
+    state: 'unknown',
+    createdAt: new Date(Number.isFinite(createdMs) ? createdMs : 0).toISOString(),
+  };
+  const custom = (status.customStatus ?? {}) as DelayStatus;
+  switch (status.runtimeStatus) {
+    case 'Pending':
+    case 'Running':
+    case 'ContinuedAsNew':
+    case 'Suspended':
+      if (kind === 'async' || (custom as { state?: string }).state === 'firing') {
+        info.state = 'running';
+      } else if (custom.state === 'paused' || status.runtimeStatus === 'Suspended') {
+        info.state = 'paused';
+        if (custom.remainingMs !== undefined) info.remaining = custom.remainingMs / 1000;
+      } else {
+        info.state = 'waiting';
+        const fireAt = custom.fireAt ? Date.parse(custom.fireAt) : typeof input.ms === 'number' && Number.isFinite(createdMs) ? createdMs + input.ms : undefined;
+        if (fireAt !== undefined) {
+          info.fireAt = new Date(fireAt).toISOString();
+          info.remaining = Math.max(0, fireAt - nowMs) / 1000;
+        }
+      }
+      break;
+    case 'Completed': {
+      const out = (status.output ?? {}) as Outcome;
+      info.state = out.state ?? 'completed';
+      if (out.result !== undefined) info.result = out.result;
+      if (out.error !== undefined) info.error = out.error;
+      break;
+    }
+    case 'Failed':
+      info.state = 'failed';
+      info.error = typeof status.output === 'string' ? status.output : JSON.stringify(status.output);
+      break;
+    case 'Terminated':
+    case 'Canceled':
+      info.state = status.output === 'cancelled' ? 'cancelled' : 'terminated';
+      break;
+    default:
+      break;
+  }
+  return info;
+}
+
+/**
+ * Adds the progress of `player`'s running background jobs (one query of the player's progress rows, only when one
+ * runs). A row of an earlier attempt than the one the job's status names is not shown: a retry starts over.
+ *
+ * @example
+ * const infos = await addProgress('alice', [{ info: describeTask('async', status, Date.now()), status }]);
+ */
+export async function addProgress(player: string, tasks: Described[]): Promise<TaskInfo[]> {
+  const running = tasks.filter((t) => t.info.kind === 'async' && t.info.state === 'running');
+  if (running.length > 0) {
+    const rows = await readProgress(player);
+    for (const t of running) {
+      const row = rows.get(t.info.id);
+      const attempt = (t.status.customStatus as { attempt?: unknown } | null | undefined)?.attempt;
+      if (row && (attempt === undefined || attempt === row.attempt)) t.info.progress = row.progress;
+    }
+  }
+  return tasks.map((t) => t.info);
 }

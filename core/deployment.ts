@@ -1,14 +1,14 @@
 // Start-up checks of the settings a deployment needs, run before any function registers (functions/lib/app.ts): an
 // unresolved Key Vault reference, the storage connection (string or managed identity), the Durable backend host.json
-// and its AzureFunctionsJobHost__ overrides select, and the game's numeric settings. A bad one stops the app with
-// one line naming the setting and its expected form, instead of a 503 on the first request.
+// and its AzureFunctionsJobHost__ overrides select, the game's numeric settings and the operator key. A bad one stops
+// the app with one line naming the setting and its expected form, instead of a 503 on the first request.
 import fs from 'node:fs';
 import path from 'node:path';
 import { durableBackend, type DurableBackend } from '../platform/durable-backend';
 import { applyJobHostOverrides } from '../platform/host-json';
 import { KEY_VAULT_REFERENCE, unresolvedKeyVaultReference } from '../platform/setting-error';
 import { GameError, isGameError } from './errors';
-import { onAzure, settings } from './settings';
+import { onAzure, operatorKey, settings } from './settings';
 
 /** host.json beside package.json: two levels up from dist/core/, one from core/ when run from source. */
 const HOST_JSON_CANDIDATES = [path.resolve(__dirname, '../../host.json'), path.resolve(__dirname, '../host.json')];
@@ -31,6 +31,7 @@ export function checkDeploymentSettings(env: NodeJS.ProcessEnv = process.env): D
     settings.tablePrefix();
     settings.tokenTtlSeconds();
     settings.messageRetentionSeconds();
+    operatorKey(); // missing on Azure, or weak anywhere
     return durableBackend(readHostJson(env), env, { onAzure: onAzure() });
   } catch (err) {
     if (isGameError(err)) throw err;

@@ -29,6 +29,12 @@ export type ErrorCode =
   | 'expired_token'
   /** The password does not match the account. */
   | 'wrong_password'
+  /** An operator route without `Authorization: Bearer <GAME_OPERATOR_KEY>`. */
+  | 'missing_operator_key'
+  /** An operator route with a key that is not GAME_OPERATOR_KEY (a player's token included). */
+  | 'wrong_operator_key'
+  /** Operator routes are off: this app has no GAME_OPERATOR_KEY (only possible off Azure). */
+  | 'operators_disabled'
   /** Too many wrong passwords for this account lately: sign-in waits (Retry-After). */
   | 'too_many_attempts'
   /** Too many new accounts from one client address lately: sign-up waits (Retry-After). */
@@ -59,6 +65,8 @@ export type ErrorCode =
   | 'wrong_context'
   /** A message is longer than the outbox accepts. */
   | 'message_too_long'
+  /** ctx.progress() got a fraction outside 0..1, or a note that is not a short string. */
+  | 'bad_progress'
   /** A required app setting is missing. */
   | 'missing_setting'
   /** A registered callback threw; the wrapped message is the callback's own. */

@@ -62,6 +62,49 @@ export interface InstanceFilter {
   showInput?: boolean;
 }
 
+/** One page of an instance listing, and the token of the next page (undefined on the last). */
+export interface InstancePage {
+  items: InstanceStatus[];
+  next?: string;
+}
+
+/**
+ * One page of the Durable instance query through the client's local RPC endpoint (the SDK's getStatusBy has neither
+ * a prefix filter nor paging): at most `top` instances whose id starts with `prefix` (all ids when it is empty) and
+ * match `filter`, after the page `token` names. Throws GameError('storage_unavailable') when the extension does not
+ * answer, and `badToken` (when given) for a token it refuses.
+ *
+ * @example
+ * const { items, next } = await listPage(rpcBaseUrl, 'alice.', { runtimeStatus: LIVE_STATUSES }, 100);
+ */
+export async function listPage(rpcBaseUrl: string, prefix: string, filter: InstanceFilter, top: number, token?: string, badToken?: () => Error): Promise<InstancePage> {
+  const url = new URL('instances/', rpcBaseUrl);
+  if (prefix) url.searchParams.set('instanceIdPrefix', prefix);
+  url.searchParams.set('showInput', String(filter.showInput ?? true));
+  url.searchParams.set('top', String(top));
+  if (filter.runtimeStatus) url.searchParams.set('runtimeStatus', filter.runtimeStatus.join(','));
+  if (filter.createdTimeFrom) url.searchParams.set('createdTimeFrom', filter.createdTimeFrom.toISOString());
+  let page: InstanceStatus[];
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {}, signal: AbortSignal.timeout(30_000) });
+    if (res.status !== 200) {
+      await res.arrayBuffer();
+      if (token && badToken && res.status === 400) throw badToken();
+      throw new Error(`it answered HTTP ${res.status}`);
+    }
+    page = (await res.json()) as InstanceStatus[];
+  } catch (err) {
+    if (err instanceof GameError) throw err;
+    // The Durable extension did not answer (or not as expected): a 503 the player may retry, not a bug.
+    throw new GameError('storage_unavailable', `Listing tasks failed (${err instanceof Error ? err.message : String(err)}); try again in a moment.`, { cause: err });
+  }
+  let next = res.headers.get('x-ms-continuation-token') ?? undefined;
+  // Old extensions end with the token "bnVsbA==" (base64 "null").
+  if (next === 'bnVsbA==' || next === token) next = undefined;
+  return { items: page.filter((s) => typeof s?.instanceId === 'string' && s.instanceId.startsWith(prefix)), next };
+}
+
 /**
  * The statuses (with inputs) of the instances whose id starts with `prefix` (and match `filter`), at most
  * LIST_SCAN_LIMIT. Uses the client's local RPC endpoint, which filters by prefix (the SDK's getStatusBy has no
@@ -80,32 +123,12 @@ export async function listByPrefix(client: DurableClient, prefix: string, filter
   const seen = new Set<string>();
   let token: string | undefined;
   do {
-    const url = new URL('instances/', rpcBaseUrl);
-    url.searchParams.set('instanceIdPrefix', prefix);
-    url.searchParams.set('showInput', String(filter.showInput ?? true));
-    url.searchParams.set('top', '500');
-    if (filter.runtimeStatus) url.searchParams.set('runtimeStatus', filter.runtimeStatus.join(','));
-    if (filter.createdTimeFrom) url.searchParams.set('createdTimeFrom', filter.createdTimeFrom.toISOString());
-    let page: InstanceStatus[];
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {}, signal: AbortSignal.timeout(30_000) });
-      if (res.status !== 200) {
-        await res.arrayBuffer();
-        throw new Error(`it answered HTTP ${res.status}`);
-      }
-      page = (await res.json()) as InstanceStatus[];
-    } catch (err) {
-      // The Durable extension did not answer (or not as expected): a 503 the player may retry, not a bug.
-      throw new GameError('storage_unavailable', `Listing your tasks failed (${err instanceof Error ? err.message : String(err)}); try again in a moment.`, { cause: err });
-    }
-    for (const s of page) {
-      if (typeof s?.instanceId === 'string' && s.instanceId.startsWith(prefix)) out.set(s.instanceId, s);
-    }
+    const page = await listPage(rpcBaseUrl, prefix, filter, 500, token);
+    for (const s of page.items) out.set(s.instanceId, s);
     seen.add(token ?? '');
-    token = res.headers.get('x-ms-continuation-token') ?? undefined;
-    // Old extensions end with the token "bnVsbA==" (base64 "null"); never ask for the same page twice.
-    if (token === 'bnVsbA==' || (token !== undefined && seen.has(token))) token = undefined;
+    token = page.next;
+    // Never ask for the same page twice.
+    if (token !== undefined && seen.has(token)) token = undefined;
   } while (token && out.size < LIST_SCAN_LIMIT);
   return [...out.values()];
 }

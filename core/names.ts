@@ -16,8 +16,8 @@ export const fn = {
 /** Prefix of the activity that runs a registered callback: callback 'remind' runs as activity 'cb_remind'. */
 export const CALLBACK_ACTIVITY_PREFIX = 'cb_';
 
-/** Control events a delay instance listens for. */
-export const CONTROL_EVENTS = ['cancel', 'pause', 'unpause', 'fire'] as const;
+/** Control events a delay instance listens for ('call' runs the callback and keeps the task waiting). */
+export const CONTROL_EVENTS = ['cancel', 'pause', 'unpause', 'fire', 'call'] as const;
 export type ControlOp = (typeof CONTROL_EVENTS)[number];
 
 /**

@@ -60,6 +60,16 @@ export interface CallbackContext extends Cmd {
   readonly taskId: string;
   /** Writes to the function log with the task id and player. */
   log(message: string): void;
+  /**
+   * Inside the function a runAsync() runs: records how far it is (`fraction` from 0 to 1, and a short note), shown
+   * by /api/tasks and the operator page while the job runs. Cheap to call often: at most one value a second is
+   * written, and the last one when the function returns. Elsewhere (delay callbacks, atReturn, atErr) it throws
+   * wrong_context.
+   *
+   * @example
+   * ctx.progress(i / steps, `${i} of ${steps} done`);
+   */
+  progress(fraction: number, note?: string): void;
 }
 
 /** A callback body. Arguments and result must be plain JSON. */

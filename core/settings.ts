@@ -61,6 +61,33 @@ export function tokenSecret(warn: (message: string) => void = console.warn): str
   return generatedSecret;
 }
 
+/** Shortest accepted GAME_OPERATOR_KEY, in bytes: as for the token secret, beyond the reach of guessing. */
+export const MIN_OPERATOR_KEY_BYTES = 32;
+
+/**
+ * The key of the operator routes: `GAME_OPERATOR_KEY`, at least 32 bytes, not a placeholder and not the token secret.
+ * A weak one is an error everywhere; a missing one is an error on Azure (infra/ puts a generated one in Key Vault)
+ * and, elsewhere, undefined: the operator routes are off.
+ *
+ * @example
+ * const key = operatorKey(); // undefined locally when not set
+ */
+export function operatorKey(): string | undefined {
+  const configured = process.env.GAME_OPERATOR_KEY;
+  const fix = onAzure()
+    ? '`azd provision` generates one into Key Vault (infra/), or set a random one: `az functionapp config appsettings set --settings GAME_OPERATOR_KEY=$(openssl rand -base64 32)`.'
+    : 'Set a random one in local.settings.json: `"GAME_OPERATOR_KEY": "<random-secret>"` makes `npm start` fill it in, or use `openssl rand -base64 32`.';
+  if (!configured) {
+    if (onAzure()) throw new GameError('missing_setting', `GAME_OPERATOR_KEY is not set: the operator routes (/api/operator) need a key of their own. ${fix}`);
+    return undefined;
+  }
+  if (/^<.*>$/.test(configured.trim())) throw new GameError('missing_setting', `GAME_OPERATOR_KEY is the placeholder ${JSON.stringify(configured.trim())}, which anyone can read. ${fix}`);
+  const bytes = Buffer.byteLength(configured, 'utf8');
+  if (bytes < MIN_OPERATOR_KEY_BYTES) throw new GameError('missing_setting', `GAME_OPERATOR_KEY is only ${bytes} bytes; use at least ${MIN_OPERATOR_KEY_BYTES} random bytes. ${fix}`);
+  if (configured === process.env.GAME_TOKEN_SECRET) throw new GameError('missing_setting', `GAME_OPERATOR_KEY is the same as GAME_TOKEN_SECRET: a leak of one must not give away the other. ${fix}`);
+  return configured;
+}
+
 function intSetting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;

@@ -41,7 +41,7 @@ export type StepSpec =
   | { kind: 'start'; task: TaskStart }
   | { kind: 'control'; player: string; id: string; op: ControlOp }
   | { kind: 'info'; player: string; id: string }
-  | { kind: 'list'; player: string }
+  | { kind: 'list'; player: string; limit?: number }
   | { kind: 'command'; player: string; key: string; args: string };
 
 /** Executes steps outside orchestrations (HTTP functions, activities). */

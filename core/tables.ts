@@ -6,8 +6,8 @@ import { tableClientFactory, type StorageConnection } from '../platform/storage-
 import { GameError } from './errors';
 import { settings } from './settings';
 
-/** The tables the game owns (prompts live in Messages, beside the questions that open them). */
-export type TableName = 'Messages' | 'Players';
+/** The tables the game owns (prompts live in Messages, beside the questions that open them; Operators logs actions). */
+export type TableName = 'Messages' | 'Players' | 'Operators';
 
 const clients = new Map<string, Promise<TableClient>>();
 /** One factory (and so one credential, whose tokens are cached) per connection. */

@@ -4,6 +4,7 @@ import { toMillis, type Duration } from './duration';
 import { GameError, type ErrorCode } from './errors';
 import { assertJson, type Json } from './json';
 import type { ControlOp } from './names';
+import type { TaskProgress } from './progress';
 import { resolveCallback, type CallbackRef } from './registry';
 import { Step, type RetryPolicy, type Runtime, type StepSpec, type TaskStart } from './steps';
 import type { Cmd } from './context';
@@ -31,6 +32,8 @@ export interface TaskInfo {
   /** Finished tasks: the callback's result, or the error text. */
   result?: Json;
   error?: string;
+  /** Running background jobs: the latest ctx.progress() of the function (fraction 0..1, note, when). */
+  progress?: TaskProgress;
 }
 
 /**
@@ -69,6 +72,13 @@ export class TaskHandle {
   doTask(): Step<boolean> {
     return this.control('fire');
   }
+  /**
+   * Runs a delay's callback now and keeps the task waiting with the time it had (Evennia's TaskHandlerTask.call): it
+   * still fires later. True when the request was sent; the callback's result is not returned (it runs in the task).
+   */
+  call(): Step<boolean> {
+    return this.control('call');
+  }
   /** Everything known about the task. */
   info(): Step<TaskInfo> {
     return new Step({ kind: 'info', player: this.player, id: this.id }, this.runtime, (raw) => raw as TaskInfo);
@@ -91,14 +101,22 @@ export class TaskHandle {
   }
 }
 
+/** The most tasks listTasks() returns (a player's live ones never exceed GAME_MAX_TASKS_PER_PLAYER, at most 1000). */
+export const MAX_LISTED_TASKS = 2000;
+
 /**
- * The player's recent tasks, newest first (what GET /api/tasks shows).
+ * The player's live tasks and those finished within a day, newest first (what GET /api/tasks shows): at most
+ * `limit` (default 50; inside interactive() always 50).
  *
  * @example
  * for (const t of await listTasks(cmd)) caller.msg(`${t.id} ${t.state}`);
  */
-export function listTasks(cmd: Cmd): Step<TaskInfo[]> {
-  return new Step({ kind: 'list', player: cmd.player }, cmd.runtime, (raw) => raw as TaskInfo[]);
+export function listTasks(cmd: Cmd, options: { limit?: number } = {}): Step<TaskInfo[]> {
+  const { limit } = options;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LISTED_TASKS)) {
+    throw new GameError('invalid_body', `listTasks() limit ${String(limit)} must be an integer from 1 to ${MAX_LISTED_TASKS}.`);
+  }
+  return new Step(limit === undefined ? { kind: 'list', player: cmd.player } : { kind: 'list', player: cmd.player, limit }, cmd.runtime, (raw) => raw as TaskInfo[]);
 }
 
 /**

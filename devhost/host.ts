@@ -1,5 +1,6 @@
 // A running devhost: loads an app, opens its store, serves HTTP, drives orchestrations, and keeps
 // the clock. Used by the CLI (`devhost`), `npm start` and the test kit.
+import { storeConnection } from './store/connection';
 import { Clock, parseDuration, RealClock, Scheduler, VirtualClock } from './clock';
 import { loadApp, LoadedApp } from './app-loader';
 import { applyDisabledSettings } from './disabled';
@@ -315,10 +316,11 @@ async function openStore(opts: HostOptions, taskHub: string, onLeaseLost: (why: 
   let store: Store;
   if (typeof opts.storage === 'object') store = opts.storage;
   else if (opts.storage === 'table') {
-    const conn = opts.connectionString ?? process.env.AzureWebJobsStorage;
-    if (!conn) throw new HostError('InvalidArgument', 'The table store needs a connection string: set AzureWebJobsStorage (UseDevelopmentStorage=true for Azurite) or pass connectionString.');
+    // AzureWebJobsStorage as a connection string (UseDevelopmentStorage=true for Azurite), or its identity-based
+    // form (__accountName / __tableServiceUri), as the app reads it; a missing or malformed setting is named.
+    const connection = storeConnection({ connectionString: opts.connectionString });
     const { TableStore } = await import('./store/table');
-    const table = new TableStore({ connectionString: conn, taskHub });
+    const table = new TableStore({ connection, taskHub });
     await table.init();
     await table.acquireLease({ onLost: onLeaseLost });
     return table;

@@ -17,8 +17,8 @@ export interface HostLogEntry {
 export type LogSink = (entry: Omit<HostLogEntry, 'time'>) => void;
 
 export interface InvokeOptions {
-  /** Value handed to a durableClient / orchestrationClient input binding. */
-  clientBinding?: unknown;
+  /** Makes the value handed to a durableClient / orchestrationClient input binding (only when the function has one). */
+  clientBinding?: () => unknown;
   triggerMetadata?: Record<string, unknown>;
   invocationId?: string;
   retryContext?: unknown;
@@ -51,7 +51,7 @@ export class Invoker {
       options: { trigger: fn.trigger, extraInputs, extraOutputs, return: fn.metadata.bindings['$return'] },
     }) as { extraInputs: { set(b: BindingInfo, v: unknown): void } };
     for (const b of extraInputs) {
-      if (CLIENT_TYPES.has(b.type)) context.extraInputs.set(b, opts.clientBinding);
+      if (CLIENT_TYPES.has(b.type)) context.extraInputs.set(b, opts.clientBinding?.());
     }
 
     const hooks = this.app.registry.hooks;

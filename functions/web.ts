@@ -1,15 +1,16 @@
 // GET /api/play: the players' web client, one self-contained page (web/index.html), served with a strict
-// Content-Security-Policy that lets exactly its own inline <script> and <style> run, by hash.
+// Content-Security-Policy that lets exactly its own inline <script> and <style> run, by hash; servePage() serves the
+// other pages of web/ the same way (the operator page, functions/admin.ts).
 import './lib/app';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { app, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { json } from './lib/http';
 
-// From dist/functions/ at run time (and from functions/ when loaded from source), the page is web/index.html in
-// the project root, which deployments ship as is (.funcignore does not exclude web/).
-const CANDIDATES = [path.resolve(__dirname, '../../web/index.html'), path.resolve(__dirname, '../web/index.html')];
+// From dist/functions/ at run time (and from functions/ when loaded from source), the pages are in web/ in the project
+// root, which deployments ship as is (.funcignore does not exclude web/).
+const candidates = (file: string): string[] => [path.resolve(__dirname, '../../web', file), path.resolve(__dirname, '../web', file)];
 
 function hashes(html: string, tag: 'script' | 'style'): string[] {
   // Only bare <script>/<style> tags are inline code; the page uses no attributes on them.
@@ -43,21 +44,22 @@ export function contentSecurityPolicy(html: string): string {
   ].join('; ');
 }
 
-let page: HttpResponseInit | undefined;
+const pages = new Map<string, HttpResponseInit>();
 
 /**
- * The page's response, read and hashed once per process (the file does not change while the app runs).
- * Returns undefined when the file is missing from the deployment.
+ * The response of a self-contained page of web/, read and hashed once per process (the file does not change while
+ * the app runs). Returns undefined when the file is missing from the deployment.
  *
  * @example
- * const res = playPage(); // { status: 200, body: '<!doctype html>…', headers: { 'content-security-policy': … } }
+ * const res = webPage('index.html'); // { status: 200, body: '<!doctype html>…', headers: { 'content-security-policy': … } }
  */
-export function playPage(): HttpResponseInit | undefined {
-  if (page) return page;
-  const file = CANDIDATES.find((f) => existsSync(f));
-  if (!file) return undefined;
-  const html = readFileSync(file, 'utf8');
-  page = {
+export function webPage(file: string): HttpResponseInit | undefined {
+  const cached = pages.get(file);
+  if (cached) return cached;
+  const found = candidates(file).find((f) => existsSync(f));
+  if (!found) return undefined;
+  const html = readFileSync(found, 'utf8');
+  const page: HttpResponseInit = {
     status: 200,
     body: html,
     headers: {
@@ -68,17 +70,26 @@ export function playPage(): HttpResponseInit | undefined {
       'cache-control': 'no-cache',
     },
   };
+  pages.set(file, page);
   return page;
+}
+
+/**
+ * Answers with a page of web/ (a copy of its cached response), or a logged 500 naming the missing file.
+ *
+ * @example
+ * app.http('play', { route: 'play', methods: ['GET'], handler: async (_req, context) => servePage('index.html', context) });
+ */
+export function servePage(file: string, context: InvocationContext): HttpResponseInit {
+  const res = webPage(file);
+  if (res) return { ...res, headers: { ...(res.headers as Record<string, string>) } };
+  context.error(`The page web/${file} is missing: none of ${candidates(file).join(', ')} exists.`);
+  return json(500, { error: { code: 'internal', message: `The page web/${file} is missing from this deployment; deploy the web/ folder with the app.` } });
 }
 
 app.http('play', {
   route: 'play',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: async (_req, context) => {
-    const res = playPage();
-    if (res) return { ...res, headers: { ...(res.headers as Record<string, string>) } };
-    context.error(`The web client is missing: none of ${CANDIDATES.join(', ')} exists.`);
-    return json(500, { error: { code: 'internal', message: 'The web client (web/index.html) is missing from this deployment; deploy the web/ folder with the app.' } });
-  },
+  handler: async (_req, context) => servePage('index.html', context),
 });

@@ -156,6 +156,13 @@ export function registerDevCommands(): void {
     }),
   );
 
+  // ctx.progress() misused: outside a runAsync function (a delay), and with a fraction over 1 (a runAsync).
+  const progressMisuse = callback('devProgressMisuse', (ctx) => ctx.progress(1.5));
+  command('progressmisuse', async (_caller, args, cmd) => {
+    if (args === 'delay') await delay(cmd, 1, progressMisuse, []);
+    else await runAsync(cmd, progressMisuse, []);
+  });
+
   command('notjson', async (_caller, _args, cmd) => {
     await delay(cmd, 5, echoBack, [new Date(0) as unknown as string]);
   });

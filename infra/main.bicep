@@ -60,6 +60,11 @@ param mssqlDatabase string = ''
 @metadata({ azd: { type: 'generate', config: { length: 64, noSpecial: true } } })
 param gameTokenSecret string
 
+@secure()
+@description('Key of the operator routes (/api/operator). azd generates it once per environment (64 letters and digits) and keeps it in the environment; it is stored in Key Vault, never in app settings.')
+@metadata({ azd: { type: 'generate', config: { length: 64, noSpecial: true } } })
+param gameOperatorKey string
+
 @description('GAME_TOKEN_TTL_SECONDS: how long a player token is valid.')
 @minValue(60)
 param gameTokenTtlSeconds int = 86400
@@ -104,6 +109,7 @@ module resources 'resources.bicep' = {
     mssqlServer: mssqlServer
     mssqlDatabase: mssqlDatabase
     gameTokenSecret: gameTokenSecret
+    gameOperatorKey: gameOperatorKey
     gameTokenTtlSeconds: gameTokenTtlSeconds
     gameSignupsPerHour: gameSignupsPerHour
     gameMessageRetentionSeconds: gameMessageRetentionSeconds

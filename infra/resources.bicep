@@ -15,6 +15,8 @@ param mssqlServer string
 param mssqlDatabase string
 @secure()
 param gameTokenSecret string
+@secure()
+param gameOperatorKey string
 param gameTokenTtlSeconds int
 param gameSignupsPerHour int
 param gameMessageRetentionSeconds int
@@ -60,6 +62,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     gameTokenSecret: gameTokenSecret
+    gameOperatorKey: gameOperatorKey
   }
 }
 
@@ -106,6 +109,7 @@ module functionApp 'modules/function-app.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     tokenSecretUri: keyVault.outputs.tokenSecretUri
+    operatorKeyUri: keyVault.outputs.operatorKeyUri
     durableBackend: durableBackend
     schedulerEndpoint: useScheduler ? scheduler.outputs.endpoint : ''
     mssqlServer: mssqlServer

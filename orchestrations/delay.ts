@@ -32,11 +32,24 @@ export function* delayOrchestrator(context: OrchestrationContext): Generator<Tas
   const input = parsed.data;
   const now = (): number => ctx.currentUtcDateTime.getTime();
 
+  /** Runs the callback for call(); a failure is told to the player and the task goes on waiting. */
+  function* callNow(batch: string): Generator<Task, void, unknown> {
+    try {
+      yield ctx.callActivity(`${CALLBACK_ACTIVITY_PREFIX}${input.callback}`, { player: input.player, command: input.command, taskId: ctx.instanceId, batch, at: now(), args: input.args });
+    } catch (err) {
+      const { message } = callbackErrorOf(err);
+      if (!ctx.isReplaying) context.error(`delay ${ctx.instanceId}: callback '${input.callback}' called for player ${input.player} failed: ${message}`);
+      const notice: DeliverInput = { batch: { source: `${batch}.error`, seq: 0, at: now() }, messages: [{ player: input.player, text: `Your delayed task '${input.callback}' failed when called: ${message}` }] };
+      yield ctx.callActivityWithRetry(fn.deliverActivity, new df.RetryOptions(500, 5), notice);
+    }
+  }
+
   // One pending wait per control event, replaced only when consumed (a fresh wait per round would let an old,
   // never-completed wait swallow the next event of that name).
   const waits = new Map<ControlOp, Task>(CONTROL_EVENTS.map((op) => [op, ctx.waitForExternalEvent(op)]));
   let remaining = input.ms;
   let paused = false;
+  let calls = 0;
   for (;;) {
     const startedAt = now();
     let timer: TimerTask | undefined;
@@ -58,6 +71,14 @@ export function* delayOrchestrator(context: OrchestrationContext): Generator<Tas
       return { state: 'cancelled' };
     }
     if (op === 'fire') break;
+    if (op === 'call') {
+      // Evennia's TaskHandlerTask.call: the callback runs now and the task keeps its time (the call's own counts).
+      calls += 1;
+      const before = now();
+      yield* callNow(`${ctx.instanceId}.call${calls}`);
+      if (!paused) remaining = Math.max(0, remaining - (now() - before));
+      continue;
+    }
     paused = op === 'pause';
   }
 

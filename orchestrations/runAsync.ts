@@ -49,20 +49,27 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
   const input = parsed.data;
   const call = (name: string, step: string, args: unknown[]) => ({ name: `${CALLBACK_ACTIVITY_PREFIX}${name}`, input: { player: input.player, command: input.command, taskId: ctx.instanceId, batch: `${ctx.instanceId}.${step}`, at: ctx.currentUtcDateTime.getTime(), args } });
 
-  /** Runs fn, retrying with exponential backoff as RetryOptions would; attempt n (from 2) has the batch `fn.a<n>`. */
+  /**
+   * Runs fn, retrying with exponential backoff as RetryOptions would; attempt n (from 2) has the batch `fn.a<n>`. The
+   * custom status names the attempt that runs (or waits to), so a progress row of an earlier attempt is not shown.
+   */
   function* runFn(): Generator<Task, unknown, unknown> {
     const attempts = input.retry?.attempts ?? 1;
     let wait = input.retry ? Math.max(1, toMillis(input.retry.firstDelay)) : 0;
     const maxWait = input.retry?.maxDelay !== undefined ? toMillis(input.retry.maxDelay) : 3_600_000;
     for (let attempt = 1; ; attempt++) {
-      const c = call(input.fn, attempt === 1 ? 'fn' : `fn.a${attempt}`, input.args);
+      const step = attempt === 1 ? 'fn' : `fn.a${attempt}`;
+      ctx.setCustomStatus({ state: 'running', fn: input.fn, attempt: `${ctx.instanceId}.${step}` });
+      if (attempt > 1) {
+        yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + Math.min(wait, maxWait)));
+        wait *= input.retry?.backoff ?? 2;
+      }
+      const c = call(input.fn, step, input.args);
       try {
-        return yield ctx.callActivity(c.name, c.input);
+        return yield ctx.callActivity(c.name, { ...c.input, progress: true });
       } catch (err) {
         if (attempt >= attempts) throw err;
       }
-      yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + Math.min(wait, maxWait)));
-      wait *= input.retry?.backoff ?? 2;
     }
   }
 
@@ -90,7 +97,6 @@ export function* runAsyncOrchestrator(context: OrchestrationContext): Generator<
     throw new GameError('callback_failed', `runAsync function '${input.fn}' (${stage}) for player ${input.player} failed: ${error.message}`);
   }
 
-  ctx.setCustomStatus({ state: 'running', fn: input.fn });
   let result: unknown;
   try {
     result = yield* runFn();

@@ -71,7 +71,7 @@ export class ActivityRunner {
         }
         const started = Date.now();
         try {
-          const r = await this.o.invoker.invoke(fn, JSON.parse(a.input), { triggerMetadata: { instanceId }, clientBinding: this.o.clientBinding?.() });
+          const r = await this.o.invoker.invoke(fn, JSON.parse(a.input), { triggerMetadata: { instanceId }, clientBinding: this.o.clientBinding });
           ev = event(EventType.TaskCompleted, iso(this.o.clock.now()), { TaskScheduledId: id, Result: toJsonText(r.result) });
           this.host.report(fn.name, 'ActivityTrigger', r.invocationId, started, 'Succeeded');
         } catch (err) {

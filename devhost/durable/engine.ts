@@ -1,27 +1,29 @@
 // The durable engine: drives orchestrations through the SDK's replay protocol (history in, actions out) and
-// executes what they ask for. This file owns the instances in memory, their inboxes and the episode loop; the
-// rooms beside it plan each part: episode.ts (replay, determinism, actions), timers.ts, retry.ts, activities.ts,
-// children.ts. Every episode is committed to the Store before its effects run, so a restarted host resumes exactly.
+// executes what they ask for. This file owns the instances in memory, their inboxes, the loop that forms batches,
+// the commit and the effects; the rooms beside it do each part: orchestrations.ts (an episode), episode.ts (replay,
+// determinism, actions), timers.ts, retry.ts, activities.ts, children.ts, entities.ts, rewind.ts. Every episode is committed to the Store before its effects run, so a restarted host resumes exactly.
 import { randomUUID } from 'node:crypto';
 import { Clock, Scheduler } from '../clock';
 import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
-import { Registry, RegisteredFunction } from '../registry';
+import { Registry } from '../registry';
 import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError } from '../store/types';
-import { ActionType, actionTypeOf, toJsonText } from './actions';
+import { toJsonText } from './actions';
 import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
-import { EntityRunner, newEntityMeta, SchedulerState, schedulerState } from './entities';
-import { badEntityKey, entityInstanceId, isEntityId, parseEntityId } from './entity-ids';
-import { allocatesIds, applyActions, EpisodeOutcome, followUp, releaseLocks, runOrchestrator } from './episode';
+import { clientSignal, EntityListQuery, EntityRunner, entityStatuses, EntityStatus, newEntityMeta, schedulerState } from './entities';
+
+export type { EntityStatus } from './entities';
+import { badEntityKey, entityInstanceId, isEntityId } from './entity-ids';
 import { withoutDelivered } from './sends';
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
-import { cloneState, DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore, Plan } from './state';
+import { cloneState, DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore } from './state';
 import { PlanOptions } from './timers';
-import { MAX_REJECT_WAIT_MS, mayRun, VERSION_MISMATCH, Versioning } from './versioning';
-import { parkForRewind, rewind } from './rewind';
+import { Versioning } from './versioning';
+import { rewind } from './rewind';
 import { WorkTracker } from './tracker';
+import { CONTROL_EVENTS, EpisodeCommit, finish, OrchestrationRunner } from './orchestrations';
 import { faultPoint } from '../faults';
 
 export { validateInstanceId } from './ids';
@@ -50,42 +52,10 @@ export interface EngineOptions {
   httpAsyncSleepMs?: number;
 }
 
-/** An entity as the HTTP API lists it (DurableEntityStatus). */
-export interface EntityStatus {
-  entityId: { name: string; key: string };
-  lastOperationTime: string;
-  state: unknown;
-}
-
-const CONTROL_EVENTS = new Set<number>([EventType.ExecutionTerminated, EventType.ExecutionSuspended, EventType.ExecutionResumed]);
 /** Instances recovery loads per page of the store's index. */
 const RECOVERY_PAGE = 500;
 /** Most messages one episode takes (the extension stops dequeuing at 256 buffered messages of a control queue). */
 const MAX_BATCH = 256;
-
-/** What one episode (or control message) writes, atomically. */
-interface EpisodeCommit {
-  meta: InstanceMeta;
-  append: HistoryEvent[];
-  /** Action signatures this episode recorded. */
-  actions?: string[];
-  /** Batch messages this episode used up (all but the events carried into a new execution). */
-  consumed: InboxMessage[];
-  st: EngineState;
-  effects: Effect[];
-  /** Continue-as-new: the old execution whose history goes. */
-  dropExecution?: string;
-  /** Continue-as-new: the new execution's ExecutionStarted. */
-  enqueue?: InboxMessage[];
-  /** Rewind: `append` and `actions` are the execution's whole new history and action list. */
-  replaceHistory?: boolean;
-}
-
-/** True when the orchestrator's answer ends this execution with continue-as-new. */
-function continuesAsNew(o: EpisodeOutcome): boolean {
-  const actions = o.state?.actions?.[0] ?? [];
-  return o.error === undefined && !!o.state?.isDone && actions.some((a) => actionTypeOf(a) === ActionType.ContinueAsNew);
-}
 
 /**
  * Runs orchestrations of one app against one store.
@@ -98,6 +68,7 @@ export class Engine {
   private readonly work = new WorkTracker();
   private readonly activities: ActivityRunner;
   private readonly entities: EntityRunner;
+  private readonly orchestrations: OrchestrationRunner;
   private msgSeq = 0;
   closed = false;
   readonly limits: PlanOptions;
@@ -114,6 +85,7 @@ export class Engine {
       httpAsyncSleepMs: o.httpAsyncSleepMs,
     };
     this.entities = new EntityRunner(this, o.registry, o.invoker);
+    this.orchestrations = new OrchestrationRunner(this, { registry: o.registry, invoker: o.invoker, scheduler: o.scheduler, log: o.log, limits: this.limits, versioning: this.versioning });
     this.activities = new ActivityRunner(this, { registry: o.registry, invoker: o.invoker, clock: o.clock, maxConcurrent: o.maxConcurrentActivities ?? 100, clientBinding: o.clientBinding });
   }
 
@@ -339,8 +311,7 @@ export class Engine {
     if (!this.o.registry.get(name, 'entity')) throw new HostError('InvalidArgument', `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
     const bad = badEntityKey(key);
     if (bad) throw new HostError('InvalidArgument', bad);
-    const request = { op, signal: true, ...(inputJson !== undefined ? { input: inputJson } : {}), id: randomUUID(), parent: null };
-    await this.deliver(entityInstanceId(name, key), event(EventType.EventRaised, iso(this.o.clock.now()), { Name: 'op', Input: JSON.stringify(request) }));
+    await this.deliver(entityInstanceId(name, key), event(EventType.EventRaised, iso(this.o.clock.now()), { Name: 'op', Input: JSON.stringify(clientSignal(op, inputJson)) }));
   }
 
   /** The state of an entity (JSON text) when it has one; undefined when it does not exist or has no state. */
@@ -350,20 +321,10 @@ export class Engine {
   }
 
   /** Entities with state, optionally of one name, oldest operation first (the HTTP API's entity list). */
-  async listEntities(name: string | undefined, q: { from?: string; to?: string; fetchState: boolean }): Promise<EntityStatus[]> {
-    const metas = await this.o.store.list({ instanceIdPrefix: name === undefined ? '@' : `@${name.toLowerCase()}@` });
-    const out: EntityStatus[] = [];
-    for (const m of metas) {
-      const ref = parseEntityId(m.instanceId);
-      const sched: SchedulerState = schedulerState(m);
-      if (!ref || sched.state === null) continue;
-      if ((q.from && m.lastUpdatedTime < q.from) || (q.to && m.lastUpdatedTime > q.to)) continue;
-      out.push({ entityId: ref, lastOperationTime: m.lastUpdatedTime, state: q.fetchState ? JSON.parse(sched.state) : null });
-    }
-    return out.sort((a, b) => a.lastOperationTime.localeCompare(b.lastOperationTime) || a.entityId.key.localeCompare(b.entityId.key));
+  async listEntities(name: string | undefined, q: EntityListQuery): Promise<EntityStatus[]> {
+    return entityStatuses(await this.o.store.list({ instanceIdPrefix: name === undefined ? '@' : `@${name.toLowerCase()}@` }), q);
   }
 
-  /** Delivers an outbox message of `live` (entity requests, replies, releases) and forgets it once it is stored. */
   /**
    * Delivers outbox messages of `live` one after the other, after any it is still delivering, so each sender's
    * messages reach every receiver in the order sent (the extension's MessageSorter keeps that order), and forgets
@@ -387,7 +348,7 @@ export class Engine {
 
   // ---------------------------------------------------------------- internals: bookkeeping
 
-  private message(ev: HistoryEvent, executionId?: string, id?: string): InboxMessage {
+  message(ev: HistoryEvent, executionId?: string, id?: string): InboxMessage {
     return { id: id ?? `${String(Date.now()).padStart(15, '0')}-${String(this.msgSeq++ % 1e9).padStart(9, '0')}`, event: ev, executionId };
   }
 
@@ -417,7 +378,7 @@ export class Engine {
     this.kick(live);
   }
 
-  private executionStarted(meta: InstanceMeta, ts: string): HistoryEvent {
+  executionStarted(meta: InstanceMeta, ts: string): HistoryEvent {
     return event(EventType.ExecutionStarted, ts, {
       OrchestrationInstance: { InstanceId: meta.instanceId, ExecutionId: meta.executionId },
       ParentInstance: meta.parent
@@ -493,14 +454,14 @@ export class Engine {
     }
   }
 
-  private kick(live: Live): void {
+  kick(live: Live): void {
     if (live.running || this.closed) return;
     live.running = true;
     void this.track(async () => {
       try {
         const entity = isEntityId(live.meta.instanceId);
         for (let batch = this.pickBatch(live); batch; batch = this.pickBatch(live)) {
-          await (entity ? this.entities.process(live, batch) : this.process(live, batch));
+          await (entity ? this.entities.process(live, batch) : this.orchestrations.process(live, batch));
         }
         live.failures = 0;
       } catch (err) {
@@ -533,184 +494,11 @@ export class Engine {
     return batch.slice(0, MAX_BATCH);
   }
 
-  // ---------------------------------------------------------------- internals: episodes
-
-  /**
-   * One episode over a batch (DTFx TaskOrchestrationDispatcher): OrchestratorStarted, then each message's event
-   * in batch order; messages for an older execution, a second ExecutionStarted and completions nobody waits for
-   * any more are dropped, as DTFx drops them.
-   */
-  private async process(live: Live, batch: InboxMessage[]): Promise<void> {
-    const now = this.o.clock.now();
-    const ts = iso(now);
-    const meta = live.meta;
-    if (CONTROL_EVENTS.has(batch[0].event.EventType)) return this.control(live, batch[0], ts);
-    const plan: Plan = { live, st: cloneState(live.state), now, decisions: [], effects: [], actions: [] };
-    const taken: InboxMessage[] = [];
-    if (!isTerminal(meta.status)) {
-      for (const [i, msg] of batch.entries()) {
-        const ev = msg.event;
-        if (taken.length > 0 && allocatesIds(plan.st, ev, now)) {
-          batch = batch.slice(0, i); // it opens the next episode (allocatesIds says why)
-          break;
-        }
-        // Messages addressed to an older execution are dropped (DTFx "eat up any events for previous executions");
-        // events raised from outside carry no execution and reach the current one.
-        const stale = msg.executionId !== undefined && msg.executionId !== meta.executionId;
-        const secondStart = ev.EventType === EventType.ExecutionStarted && (live.history.length > 0 || taken.length > 0);
-        if (!stale && !secondStart && followUp(plan, ev, this.limits)) taken.push(msg);
-      }
-    }
-    // Nothing to run: every message was stale, or (DTFx: "invalid orchestration") the execution has not started.
-    if (taken.length === 0 || (live.history.length === 0 && taken[0].event.EventType !== EventType.ExecutionStarted)) {
-      return this.commit(live, { meta: { ...meta }, append: [], consumed: batch, st: live.state, effects: [] });
-    }
-
-    if (!mayRun(this.versioning, meta.version ?? '')) return this.versionMismatch(live, plan, batch, taken);
-    live.rejections = 0;
-    live.rejectedUntil = undefined;
-
-    const fn = this.o.registry.get(meta.name, 'orchestration');
-    let newEvents = [event(EventType.OrchestratorStarted, ts), ...taken.map((m) => m.event)];
-    let outcome: EpisodeOutcome = fn
-      ? await this.runEpisode(fn, live, newEvents)
-      : { error: `The function '${meta.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
-    let carried: InboxMessage[] = [];
-    if (fn && taken.length > 1 && continuesAsNew(outcome)) {
-      // DTFx hands the events after the one that made the orchestrator continue as new to the new execution
-      // (EventRaised only; the rest belonged to the old one). The SDK stops reading history at that point, so
-      // the shortest prefix of the batch that already continues as new finds it.
-      for (let k = 1; k < taken.length; k++) {
-        const prefix = [event(EventType.OrchestratorStarted, ts), ...taken.slice(0, k).map((m) => m.event)];
-        const probe = await this.runEpisode(fn, live, prefix, false);
-        if (!continuesAsNew(probe)) continue;
-        outcome = probe;
-        newEvents = prefix;
-        carried = taken.slice(k).filter((m) => m.event.EventType === EventType.EventRaised);
-        break;
-      }
-    }
-
-    const next: InstanceMeta = { ...meta, lastUpdatedTime: ts };
-    if (next.status === 'Pending') next.status = 'Running';
-    const state = outcome.state;
-    if (state && state.customStatus !== undefined && state.customStatus !== null) next.customStatus = toJsonText(state.customStatus);
-
-    let failure = outcome.error;
-    let continueInput: string | undefined;
-    if (state && failure === undefined) {
-      try {
-        continueInput = applyActions(plan, state, this.limits);
-      } catch (err) {
-        failure = messageOf(err);
-      }
-    }
-
-    const consumed = batch.filter((m) => !carried.includes(m));
-    // DTFx writes the execution's end as the episode's last decision, then OrchestratorCompleted.
-    const tail: HistoryEvent[] = [];
-    if (failure !== undefined) {
-      next.status = 'Failed';
-      next.output = toJsonText(`Orchestrator function '${meta.name}' failed: ${failure}`);
-      tail.push(event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: next.output, FailureDetails: outcome.failureDetails ?? null }));
-      this.finish(live, plan.st, plan.effects);
-    } else if (state?.isDone && continueInput !== undefined) {
-      // The new execution starts with ExecutionStarted, then the carried events (still in the inbox), in one commit.
-      next.input = continueInput;
-      next.executionId = randomUUID().replace(/-/g, '');
-      next.status = 'Running';
-      releaseLocks(plan, false); // the extension releases a critical section when the execution continues as new or completes
-      this.finish(live, plan.st, plan.effects, false);
-      const start = this.message(this.executionStarted(next, ts), next.executionId);
-      const st = { ...emptyState(), outbox: plan.st.outbox };
-      return this.commit(live, { meta: next, append: [], consumed, st, effects: plan.effects, dropExecution: meta.executionId, enqueue: [start] });
-    } else if (state?.isDone) {
-      next.status = 'Completed';
-      next.output = toJsonText(state.output);
-      releaseLocks(plan, false);
-      tail.push(event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Completed, Result: next.output }));
-      this.finish(live, plan.st, plan.effects);
-    }
-    tail.push(event(EventType.OrchestratorCompleted, ts));
-    await this.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], actions: plan.actions, consumed, st: plan.st, effects: plan.effects });
-  }
-
-  /**
-   * This worker may not run the instance's version. Reject (the default): leave the messages where they are and
-   * try again after 2, 4, 8 ... s (at most 10 min), as the Azure Storage provider abandons a work item; a worker
-   * with a newer defaultVersion (the next deployment) runs them. Fail: the instance fails without running user
-   * code, with DTFx's VersionMismatch failure, which a parent sees as the sub-orchestration's error.
-   */
-  private async versionMismatch(live: Live, plan: Plan, batch: InboxMessage[], taken: InboxMessage[]): Promise<void> {
-    const { meta } = live;
-    const ts = iso(plan.now);
-    const worker = `worker version '${this.versioning.defaultVersion}', ${this.versioning.match}`;
-    if (this.versioning.failure === 'Reject') {
-      live.rejections = (live.rejections ?? 0) + 1;
-      const wait = Math.min(MAX_REJECT_WAIT_MS, 1000 * 2 ** live.rejections);
-      live.rejectedUntil = plan.now + wait;
-      this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}); its messages wait, next try in ${wait / 1000} s.` });
-      this.o.scheduler.at(live.rejectedUntil, () => this.kick(live), { background: true });
-      return;
-    }
-    this.o.log({ level: 'warning', message: `Instance '${meta.instanceId}' has version '${meta.version ?? ''}', which this worker does not run (${worker}): failing it (versionFailureStrategy Fail).` });
-    const next: InstanceMeta = { ...meta, lastUpdatedTime: ts, status: 'Failed', output: toJsonText(`${VERSION_MISMATCH.ErrorType}: ${VERSION_MISMATCH.ErrorMessage}`), failureDetails: VERSION_MISMATCH };
-    this.finish(live, plan.st, plan.effects);
-    const append = [
-      event(EventType.OrchestratorStarted, ts),
-      ...taken.map((m) => m.event),
-      event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: null, FailureDetails: VERSION_MISMATCH }),
-      event(EventType.OrchestratorCompleted, ts),
-    ];
-    await this.commit(live, { meta: next, append, consumed: batch, st: plan.st, effects: plan.effects });
-  }
-
-  /** Runs the orchestrator over the history plus `newEvents`; `reported` false for a probe that is not the episode of record. */
-  private runEpisode(fn: RegisteredFunction, live: Live, newEvents: HistoryEvent[], reported = true): Promise<EpisodeOutcome> {
-    const report = reported ? (reason: string, invocationId: string, started: number, result: string) => this.report(fn.name, reason, invocationId, started, result) : () => undefined;
-    return runOrchestrator(this.o.invoker, fn, live, newEvents, this.limits, report);
-  }
-
-  /** Clear pending work of a finished execution; the parent hears about it. */
-  private finish(live: Live, st: EngineState, effects: Effect[], notify = true): void {
-    for (const id of Object.keys(st.timers)) effects.push({ kind: 'cancelTimer', id: Number(id) });
-    parkForRewind(st);
-    st.timers = {};
-    st.activities = {};
-    st.children = {};
-    st.retries = {};
-    if (notify && live.meta.parent) effects.push({ kind: 'notifyParent' });
-  }
-
-  private async control(live: Live, msg: InboxMessage, ts: string): Promise<void> {
-    const meta = live.meta;
-    const ev = msg.event;
-    const next: InstanceMeta = { ...meta, lastUpdatedTime: ts };
-    const st = cloneState(live.state);
-    const effects: Effect[] = [];
-    const append: HistoryEvent[] = [];
-    if (isTerminal(meta.status)) {
-      // Finished meanwhile: nothing to do.
-    } else if (ev.EventType === EventType.ExecutionTerminated) {
-      next.status = 'Terminated';
-      next.output = toJsonText(ev.Input ?? '');
-      append.push({ ...ev, Timestamp: ts });
-      this.finish(live, st, effects);
-    } else if (ev.EventType === EventType.ExecutionSuspended && meta.status !== 'Suspended') {
-      next.status = 'Suspended';
-      append.push({ ...ev, Timestamp: ts });
-    } else if (ev.EventType === EventType.ExecutionResumed && meta.status === 'Suspended') {
-      next.status = live.history.length === 0 ? 'Pending' : 'Running';
-      append.push({ ...ev, Timestamp: ts });
-    }
-    await this.commit(live, { meta: next, append, consumed: [msg], st, effects });
-  }
-
   /**
    * Stores an episode's result (one atomic write), then applies it in memory and runs its effects. Messages
    * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
    */
-  private async commit(live: Live, c: EpisodeCommit): Promise<void> {
+  async commit(live: Live, c: EpisodeCommit): Promise<void> {
     faultPoint('episode.commit', live.meta.name);
     let { meta: next, append, st, effects, dropExecution, replaceHistory } = c;
     let actions = c.actions ?? [];
@@ -729,7 +517,7 @@ export class Engine {
         const failed: InstanceMeta = { ...live.meta, status: 'Failed', lastUpdatedTime: ts, output: toJsonText(`Orchestrator function '${live.meta.name}' failed: ${messageOf(err)}`) };
         const fst = cloneState(live.state);
         const fx: Effect[] = [];
-        this.finish(live, fst, fx);
+        finish(live, fst, fx);
         failed.engine = fst;
         await this.o.store.commit(next.instanceId, { meta: failed, append: [event(EventType.ExecutionCompleted, ts, { OrchestrationStatus: OrchestrationStatusCode.Failed, Result: failed.output })], consumed });
         next = failed;

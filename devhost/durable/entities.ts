@@ -177,6 +177,44 @@ export class EntityRunner {
   }
 }
 
+/** An entity as the HTTP API lists it (DurableEntityStatus). */
+export interface EntityStatus {
+  entityId: { name: string; key: string };
+  lastOperationTime: string;
+  state: unknown;
+}
+
+/** Filters of the entity list: last operation from/to (ISO times), and whether to include the state. */
+export interface EntityListQuery {
+  from?: string;
+  to?: string;
+  fetchState: boolean;
+}
+
+/**
+ * The entities among instance metas that have state (what the extension lists), oldest operation first.
+ * @example entityStatuses(await store.list({ instanceIdPrefix: '@counter@' }), { fetchState: true })
+ */
+export function entityStatuses(metas: InstanceMeta[], q: EntityListQuery): EntityStatus[] {
+  const out: EntityStatus[] = [];
+  for (const m of metas) {
+    const ref = parseEntityId(m.instanceId);
+    const sched = schedulerState(m);
+    if (!ref || sched.state === null) continue;
+    if ((q.from && m.lastUpdatedTime < q.from) || (q.to && m.lastUpdatedTime > q.to)) continue;
+    out.push({ entityId: ref, lastOperationTime: m.lastUpdatedTime, state: q.fetchState ? JSON.parse(sched.state) : null });
+  }
+  return out.sort((a, b) => a.lastOperationTime.localeCompare(b.lastOperationTime) || a.entityId.key.localeCompare(b.entityId.key));
+}
+
+/**
+ * The request a client signal carries (no parent: clients get no reply).
+ * @example clientSignal('add', '5') // { op: 'add', signal: true, input: '5', id: '…', parent: null }
+ */
+export function clientSignal(op: string, inputJson: string | undefined): RequestMessage {
+  return { op, signal: true, ...(inputJson !== undefined ? { input: inputJson } : {}), id: randomUUID(), parent: null };
+}
+
 /** The request a message carries, or undefined when it is not one. */
 function request(m: InboxMessage): RequestMessage | undefined {
   const ev: HistoryEvent = m.event;

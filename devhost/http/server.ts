@@ -163,7 +163,7 @@ export class HostServer {
     const invocationId = randomUUID();
     let result: unknown;
     try {
-      const r = await this.o.invoker.invoke(fn, request, { invocationId, clientBinding: this.o.clientBinding(url.origin), triggerMetadata: { Headers: headers, Query: Object.fromEntries(url.searchParams) } });
+      const r = await this.o.invoker.invoke(fn, request, { invocationId, clientBinding: () => this.o.clientBinding(url.origin), triggerMetadata: { Headers: headers, Query: Object.fromEntries(url.searchParams) } });
       result = r.result;
     } catch (err) {
       const id = invocationId;

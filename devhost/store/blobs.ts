@@ -22,8 +22,22 @@ export class LargePayloads {
   /** Names known to exist (uploaded or read by this process), so a repeated payload is not uploaded again. */
   private readonly known = new Set<string>();
 
-  constructor(private readonly connectionString: string, taskHub: string, private readonly missingEndpoint: () => Error) {
+  /**
+   * `service` makes the blob service client (from a connection string or an endpoint and a token credential), or
+   * answers undefined when the storage setting names no blob endpoint.
+   */
+  constructor(private readonly service: () => BlobServiceClient | undefined, taskHub: string, private readonly missingEndpoint: () => Error) {
     this.containerName = `${taskHub.toLowerCase()}-largemessages`;
+  }
+
+  /**
+   * The blob service of a connection string, or undefined when it has explicit endpoints but no BlobEndpoint
+   * (a plain account string, AccountName without endpoints, implies one).
+   * @example LargePayloads.fromConnectionString('UseDevelopmentStorage=true')
+   */
+  static serviceOf(connectionString: string): () => BlobServiceClient | undefined {
+    const has = (key: string) => new RegExp(`(^|;)\\s*${key}\\s*=`, 'i').test(connectionString);
+    return () => (!has('BlobEndpoint') && (has('TableEndpoint') || !has('AccountName')) ? undefined : BlobServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 2 } }));
   }
 
   /**
@@ -66,10 +80,7 @@ export class LargePayloads {
 
   private client(): ContainerClient | undefined {
     if (this.container) return this.container;
-    // Explicit endpoints (Azurite) need a BlobEndpoint; a plain account string (AccountName, no endpoints) implies one.
-    const has = (key: string) => new RegExp(`(^|;)\\s*${key}\\s*=`, 'i').test(this.connectionString);
-    if (!has('BlobEndpoint') && (has('TableEndpoint') || !has('AccountName'))) return undefined;
-    this.container = BlobServiceClient.fromConnectionString(this.connectionString, { retryOptions: { maxTries: 2 } }).getContainerClient(this.containerName);
+    this.container = this.service()?.getContainerClient(this.containerName);
     return this.container;
   }
 

@@ -43,3 +43,15 @@ describe('the table store connection', () => {
     );
   });
 });
+
+describe('the table store on the identity-based settings', () => {
+  it('reaches its tables and its large-payload blobs on the account endpoints, with the token credential', async () => {
+    const { TableStore } = await import('./table');
+    const connection = storeConnection({ env: { AzureWebJobsStorage__accountName: 'mudstore' } });
+    const store = new TableStore({ connection, credential: token, taskHub: 'IdHub' });
+    const inner = store as unknown as { client: { url: string }; index: { client: { url: string } }; blobs: { client(): { url: string } | undefined } };
+    expect(inner.client.url).toBe('https://mudstore.table.core.windows.net');
+    expect(inner.index.client.url).toBe('https://mudstore.table.core.windows.net');
+    expect(inner.blobs.client()?.url).toBe('https://mudstore.blob.core.windows.net/idhub-largemessages');
+  });
+});

@@ -1,17 +1,19 @@
-// In-memory Store: fast, process-local, forgets everything on exit. Values are kept as JSON text
-// so that what comes back is a copy, exactly like a real store (no shared mutable objects).
-import { ACTIVE_STATUSES, Commit, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError, StoredInstance } from './types';
+// In-memory Store: fast, process-local, forgets everything on exit. A commit keeps shallow copies of what it is
+// given (no serialization on the hot path: the engine only ever replaces the top-level fields of what it
+// committed, e.g. the SDK turns an event's Timestamp into a Date, and never changes nested values), and every read
+// hands out a deep copy, so what comes back is what was committed and never an object the engine holds.
+import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
 import { allPages, MAX_PAGE, pageSize } from './pages';
 
 interface Entry {
-  meta: string;
+  meta: InstanceMeta;
   /** Unparsed copies of the fields list() filters on, so a filter does not parse every meta. */
   status: InstanceMeta['status'];
   createdTime: string;
-  history: string[];
+  history: HistoryEvent[];
   actions: string[];
-  inbox: Map<string, string>;
+  inbox: Map<string, InboxMessage>;
 }
 
 /**
@@ -36,13 +38,13 @@ export class MemoryStore implements Store {
   async load(instanceId: string): Promise<StoredInstance | undefined> {
     const e = this.entries.get(instanceId);
     if (!e) return undefined;
-    const inbox = [...e.inbox.keys()].sort().map((k) => JSON.parse(e.inbox.get(k)!) as InboxMessage);
-    return { meta: JSON.parse(e.meta), history: e.history.map((h) => JSON.parse(h)), actions: [...e.actions], inbox };
+    const inbox = [...e.inbox.keys()].sort().map((k) => e.inbox.get(k)!);
+    return structuredClone({ meta: e.meta, history: e.history, actions: e.actions, inbox });
   }
 
   async getMeta(instanceId: string): Promise<InstanceMeta | undefined> {
     const e = this.entries.get(instanceId);
-    return e ? JSON.parse(e.meta) : undefined;
+    return e ? structuredClone(e.meta) : undefined;
   }
 
   async list(query: InstanceQuery = {}): Promise<InstanceMeta[]> {
@@ -51,7 +53,7 @@ export class MemoryStore implements Store {
 
   async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
     const ids = this.matchingIds(query, page);
-    return { items: ids.items.map((id) => JSON.parse(this.entries.get(id)!.meta) as InstanceMeta), next: ids.next };
+    return { items: ids.items.map((id) => structuredClone(this.entries.get(id)!.meta)), next: ids.next };
   }
 
   async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
@@ -81,7 +83,7 @@ export class MemoryStore implements Store {
   async enqueue(instanceId: string, message: InboxMessage): Promise<void> {
     const e = this.entries.get(instanceId);
     if (!e) return; // messages to a missing instance are dropped, as the extension does
-    e.inbox.set(message.id, JSON.stringify(message));
+    e.inbox.set(message.id, message);
   }
 
   async commit(instanceId: string, commit: Commit): Promise<void> {
@@ -91,12 +93,12 @@ export class MemoryStore implements Store {
       e.history = [];
       e.actions = [];
     }
-    e.meta = JSON.stringify(commit.meta);
+    e.meta = kept(commit.meta);
     e.status = commit.meta.status;
-    for (const ev of commit.append) e.history.push(JSON.stringify(ev));
-    e.actions.push(...(commit.actions ?? []));
+    for (const ev of commit.append) e.history.push({ ...ev });
+    for (const a of commit.actions ?? []) e.actions.push(a);
     for (const id of commit.consumed) e.inbox.delete(id);
-    for (const m of commit.enqueue ?? []) e.inbox.set(m.id, JSON.stringify(m));
+    for (const m of commit.enqueue ?? []) e.inbox.set(m.id, m);
   }
 
   async purge(instanceId: string): Promise<boolean> {
@@ -107,5 +109,10 @@ export class MemoryStore implements Store {
 }
 
 function fresh(meta: InstanceMeta, first: InboxMessage): Entry {
-  return { meta: JSON.stringify(meta), status: meta.status, createdTime: meta.createdTime, history: [], actions: [], inbox: new Map([[first.id, JSON.stringify(first)]]) };
+  return { meta: kept(meta), status: meta.status, createdTime: meta.createdTime, history: [], actions: [], inbox: new Map([[first.id, first]]) };
+}
+
+/** The meta as committed: its engine state is copied one level too (the engine later replaces its outbox). */
+function kept(meta: InstanceMeta): InstanceMeta {
+  return { ...meta, engine: meta.engine && typeof meta.engine === 'object' ? { ...(meta.engine as object) } : meta.engine };
 }

@@ -7,6 +7,9 @@ import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
 import { IndexRow, InstanceIndex, isActive } from './table-index';
 import { HubLease, LeaseOptions } from './lease';
 import { BLOB_THRESHOLD_CHARS, LargePayloads } from './blobs';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { tableClientFactory, type StorageConnection } from '../../platform/storage-connection';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 import { faultPoint } from '../faults';
 
@@ -48,7 +51,14 @@ const BAD_KEY_CHAR = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 export interface TableStoreOptions {
   /** A storage connection string (the value of `AzureWebJobsStorage`), or `UseDevelopmentStorage=true` for Azurite. */
-  connectionString: string;
+  connectionString?: string;
+  /**
+   * Or the connection the app settings name (devhost/store/connection.ts), including the identity-based form
+   * (AzureWebJobsStorage__accountName / __tableServiceUri: tables and blobs with a token credential, no keys).
+   */
+  connection?: StorageConnection;
+  /** Replaces DefaultAzureCredential for the identity-based form (tests). */
+  credential?: TokenCredential;
   /** The task hub; the store uses the table `<taskHub>Instances`. */
   taskHub: string;
   /**
@@ -165,18 +175,28 @@ export class TableStore implements Store {
     }
     this.taskHub = options.taskHub;
     this.tableName = `${options.taskHub}Instances`;
-    const conn = resolveConnectionString(options.connectionString);
-    const clientOptions = {
-      allowInsecureConnection: isHttp(conn),
-      // The SDK retries 408/5xx (503 included) and ECONNRESET-like network errors; once is enough for a
-      // local host, and the retried transactions are made safe by `landed` below.
-      retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
-    };
-    this.client = TableClient.fromConnectionString(conn, this.tableName, clientOptions);
+    const connection: StorageConnection = options.connection ?? { kind: 'connectionString', setting: 'connectionString', connectionString: options.connectionString ?? '' };
+    // The SDK retries 408/5xx (503 included) and ECONNRESET-like network errors; once is enough for a local host,
+    // and the retried transactions are made safe by `landed` below.
+    const clientOptions = { retryOptions: { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 2000 } };
+    let tables: (name: string) => TableClient;
+    let blobService: () => BlobServiceClient | undefined;
+    if (connection.kind === 'connectionString') {
+      const conn = resolveConnectionString(connection.connectionString);
+      tables = (name) => TableClient.fromConnectionString(conn, name, { ...clientOptions, allowInsecureConnection: isHttp(conn) });
+      blobService = LargePayloads.serviceOf(conn);
+    } else {
+      const credential = options.credential ?? new DefaultAzureCredential(connection.clientId ? { managedIdentityClientId: connection.clientId } : {});
+      tables = tableClientFactory(connection, { credential, clientOptions });
+      // The account's blob endpoint beside its table endpoint (https://<account>.blob.core.windows.net).
+      const blobUri = /\.table\./.test(connection.tableServiceUri) ? connection.tableServiceUri.replace('.table.', '.blob.') : undefined;
+      blobService = () => (blobUri ? new BlobServiceClient(blobUri, credential, { retryOptions: { maxTries: 2 } }) : undefined);
+    }
+    this.client = tables(this.tableName);
     this.indexTableName = `${options.taskHub}Index`;
-    this.index = new InstanceIndex(TableClient.fromConnectionString(conn, this.indexTableName, clientOptions));
-    this.blobs = new LargePayloads(conn, options.taskHub, () =>
-      new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage connection string (AzureWebJobsStorage) names no BlobEndpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), or use UseDevelopmentStorage=true.`),
+    this.index = new InstanceIndex(tables(this.indexTableName));
+    this.blobs = new LargePayloads(blobService, options.taskHub, () =>
+      new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage setting (AzureWebJobsStorage) names no blob endpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), use UseDevelopmentStorage=true, or an account whose table endpoint is https://<account>.table.core.windows.net.`),
     );
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
   }

@@ -19,6 +19,7 @@ param blobEndpoint string
 param deploymentContainerName string
 param applicationInsightsConnectionString string
 param tokenSecretUri string
+param operatorKeyUri string
 param durableBackend string
 param schedulerEndpoint string
 param mssqlServer string
@@ -33,7 +34,7 @@ var isFlex = planSku == 'FC1'
 var packageBlobUrl = '${blobEndpoint}${deploymentContainerName}/evennia-durable.zip'
 
 // Every app setting the app, the Functions host or host.json reads; test/deploy/settings.test.ts checks this list
-// against the code and local.settings.example.json. Values are never secrets: the secret is a Key Vault reference.
+// against the code and local.settings.example.json. Values are never secrets: the secrets are Key Vault references.
 var commonSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
@@ -41,6 +42,7 @@ var commonSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   GAME_TOKEN_SECRET: '@Microsoft.KeyVault(SecretUri=${tokenSecretUri})'
+  GAME_OPERATOR_KEY: '@Microsoft.KeyVault(SecretUri=${operatorKeyUri})'
   GAME_TOKEN_TTL_SECONDS: string(gameTokenTtlSeconds)
   GAME_MESSAGE_RETENTION_SECONDS: string(gameMessageRetentionSeconds)
   // scrypt at N=2^17, OWASP's minimum; the app refuses anything lower on Azure.

@@ -71,6 +71,15 @@ describe('infra/ for azd', () => {
     for (const [file, f] of files) expect(f.text, path.relative(INFRA, file)).not.toMatch(/AccountKey=|listKeys\(|SharedAccessSignature|InstrumentationKey=/);
   });
 
+  it('the operator key is a secure parameter azd generates, its own secret in Key Vault, referenced from app settings', () => {
+    const key = main.params.get('gameOperatorKey')!;
+    expect(key.hasDefault).toBe(false);
+    expect(key.decorators).toContain('@secure()');
+    expect(key.decorators.join(' ')).toMatch(/azd: \{ type: 'generate', config: \{ length: (\d+)/);
+    expect(text('modules/key-vault.bicep')).toMatch(/name: 'game-operator-key'\s+properties: \{\s+value: gameOperatorKey/);
+    expect(appModule.vars.get('commonSettings')).toMatch(/GAME_OPERATOR_KEY: '@Microsoft\.KeyVault\(SecretUri=\$\{operatorKeyUri\}\)'/);
+  });
+
   it('storage is reached by managed identity only, with blob, queue and table data roles', () => {
     expect(text('modules/storage.bicep')).toMatch(/allowSharedKeyAccess: false/);
     expect(text('modules/storage.bicep')).toMatch(/allowBlobPublicAccess: false/);

@@ -102,20 +102,25 @@ describe('delay', () => {
     expect((await task(p, b)).state).toBe('cancelled');
   });
 
-  it('exists/active and handles from game code (the tasks command)', async () => {
+  it('exists/active and handles from game code (the tasks command, which asks first)', async () => {
     const p = await Player.join(host, 'rem6');
     const id = await remind(p, 50, 'x');
+    const short = id.split('.')[2].slice(0, 8);
     await host.idle();
     await p.type(`tasks ${id} pause`);
     await host.idle();
+    expect(await p.read()).toEqual([expect.stringMatching(new RegExp(`^Pause task ${short} \\(remind, fires in .+\\)\\? \\[Y\\]/N$`))]);
+    await p.type('y');
+    await host.idle();
     await p.type(`tasks ${id}`);
-    const lines = await p.read();
-    expect(lines[0]).toBe(`Task ${id} paused.`);
-    expect(lines[1]).toMatch(new RegExp(`^${id.replace(/\./g, '\\.')}  delay remind \\(from remind\\): paused 50s left$`));
+    expect(await p.read()).toEqual([`Task ${short} paused.`, `${short}  delay remind (from remind): paused with 50s left`]);
     await p.type(`tasks ${id} cancel`);
     await host.idle();
+    expect(await p.read()).toEqual([`Cancel task ${short} (remind, paused with 50s left)? [Y]/N`]);
+    await p.type('y');
+    await host.idle();
     await p.type('tasks');
-    expect(await p.read()).toEqual([`Task ${id} cancelled.`, `Your tasks:\n${id}  delay remind (from remind): cancelled`]);
+    expect(await p.read()).toEqual([`Task ${short} cancelled.`, `Your tasks:\n${short}  delay remind (from remind): cancelled`]);
   });
 
   it('ids are never reused', async () => {

@@ -25,7 +25,7 @@ async function rerun(instanceId: string, activity: string): Promise<unknown> {
   const fn = host.host.app.registry.get(activity, 'activity');
   if (!fn) throw new Error(`no activity ${activity}`);
   const invoker = new Invoker(host.host.app, () => undefined);
-  const { result } = await invoker.invoke(fn, done[0].Input, { triggerMetadata: { instanceId }, clientBinding: clientBinding(host.url, host.host.taskHub) });
+  const { result } = await invoker.invoke(fn, done[0].Input, { triggerMetadata: { instanceId }, clientBinding: () => clientBinding(host.url, host.host.taskHub) });
   return result;
 }
 
@@ -77,5 +77,20 @@ describe('a callback activity run twice', () => {
     expect(await p.read()).toEqual([]);
     expect(await tasksOf(p)).toHaveLength(2);
     expect((await p.get('/api/prompts')).body.prompts).toHaveLength(1);
+  });
+
+  it('a runAsync function that said its lines while it ran (longjob) says none of them again, and its result is the same', async () => {
+    const p = await Player.join(host, 'twice3');
+    await p.type('longjob 3 0');
+    await host.idle();
+    const job = (await tasksOf(p)).find((t) => t.kind === 'async');
+    expect(job).toMatchObject({ callback: 'longJob', state: 'completed', result: 14 });
+    // The job may say its first lines before the command's own reply is written: it runs as soon as it starts.
+    const said = (await p.read()).filter((line) => !line.startsWith('longjob started'));
+    expect(said).toEqual(['longjob: step 1 of 3 done.', 'longjob: step 2 of 3 done.', 'longjob: step 3 of 3 done.', 'longjob finished: the sum of the squares is 14.']);
+
+    expect(await rerun(job!.id, 'cb_longJob')).toBe(14);
+    await host.idle();
+    expect(await p.read()).toEqual([]);
   });
 });

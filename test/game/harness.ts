@@ -7,6 +7,8 @@ import { startTestHost, type TestHost } from '../../devhost';
 
 export const APP_DIR = path.resolve(__dirname, '../..');
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
+/** GAME_OPERATOR_KEY of the test hosts (operator routes: test/game/operators.test.ts). */
+export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef0123456789';
 
 /** Starts the app with dev commands on, a private table prefix and the given extra settings. */
 export async function startGame(env: Record<string, string> = {}, opts: { storage?: 'memory' | 'table' } = {}): Promise<TestHost> {
@@ -19,6 +21,7 @@ export async function startGame(env: Record<string, string> = {}, opts: { storag
     env: {
       AzureWebJobsStorage: storage,
       GAME_TOKEN_SECRET: SECRET,
+      GAME_OPERATOR_KEY: OPERATOR_KEY,
       GAME_DEV_COMMANDS: '1',
       GAME_PASSWORD_COST: '10', // scrypt N=2^10: the default 2^17 takes half a second and 128 MiB per sign-up
       GAME_SIGNUPS_PER_HOUR: '10000', // every test player signs up from 127.0.0.1; test/game/accounts.test.ts tests the limit
