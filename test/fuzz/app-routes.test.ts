@@ -234,7 +234,8 @@ const routes: Array<[string, fc.Arbitrary<() => Req>]> = [
     fc
       .record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
-        route: fc.constantFrom('sessions', 'input', 'messages', 'prompts', 'tasks', 'tasks/x/cancel', 'commands', 'play', 'tasks/x', 'tasks/x/cancel/y', 'nope', ''),
+        // The operator routes too (another area; with no GAME_OPERATOR_KEY here they are off: a 403 to everyone).
+        route: fc.constantFrom('sessions', 'input', 'messages', 'prompts', 'tasks', 'tasks/x/cancel', 'commands', 'play', 'tasks/x', 'tasks/x/cancel/y', 'nope', '', 'operator', 'operator/tasks', 'operator/prompts', 'operator/log', 'operator/tasks/x/cancel'),
         auth: authorization,
         b: anyBody,
       })
