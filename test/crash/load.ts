@@ -2,7 +2,8 @@
 // every typed line carries an Idempotency-Key of its own and is sent again with the same key after a network failure,
 // a 503, a 429 or a 409 request_in_progress (after Retry-After), until it gets its answer; the host they talk to may
 // die and come back on another port meanwhile (`Target.url`). Workers type reminders with unique texts,
-// `asynccommand` and long reminders they cancel (typed `tasks <id> cancel`, or POST /api/tasks/<id>/cancel);
+// `asynccommand` and long reminders they cancel (typed `tasks <id> cancel`, answering its question "Cancel task …?
+// [Y]/N" with `y`, or POST /api/tasks/<id>/cancel);
 // waiters run `waitloop` and answer its questions. A reader per player long-polls its messages with a cursor.
 import { randomUUID } from 'node:crypto';
 
@@ -121,9 +122,10 @@ export class Player {
   readonly fired: number[] = [];
   readonly cancelled: { n: number; id: string; how: 'typed' | 'http' }[] = [];
   asyncLines = 0;
-  // What a waiter started and answered.
+  // What a waiter started and answered (and the confirming commands a worker's typed cancels started).
   readonly commands: string[] = [];
   readonly answered: string[] = [];
+  readonly confirmed: string[] = [];
 
   constructor(
     readonly name: string,
@@ -221,7 +223,13 @@ export async function work(p: Player, stop: () => boolean, paceMs: number): Prom
     });
     const id = /\(task (\S+)\)\.$/.exec(said)?.[1] ?? '';
     if (n % 2 === 1) {
+      // `tasks` asks first (an interactive command of its own); the answer `y` cancels.
       await p.type(`tasks ${id} cancel`);
+      const prompt = await nextPrompt(p, `${p.name}'s question before cancelling ${id}`, (q) => q.question.startsWith(`Cancel task ${shortId(id)} `) && !p.confirmed.includes(q.promptId));
+      p.commands.push(prompt.instanceId);
+      const r = await p.type('y');
+      if (r.kind !== 'answer' || r.promptId !== prompt.promptId) p.problems.push(`${p.name}: "y" to ${prompt.promptId} answered ${JSON.stringify(r)}`);
+      p.confirmed.push(prompt.promptId);
       p.cancelled.push({ n, id, how: 'typed' });
     } else {
       const r = await p.client.call('POST', `/api/tasks/${encodeURIComponent(id)}/cancel`, { token: p.token });
@@ -235,6 +243,28 @@ export async function work(p: Player, stop: () => boolean, paceMs: number): Prom
   }
 }
 
+interface OpenPrompt {
+  promptId: string;
+  instanceId: string;
+  question: string;
+}
+
+/** Polls GET /api/prompts until an open prompt matches. */
+function nextPrompt(p: Player, what: string, test: (q: OpenPrompt) => boolean): Promise<OpenPrompt> {
+  return until(
+    what,
+    async () => {
+      const r = await p.client.call('GET', '/api/prompts', { token: p.token });
+      return ((r.body.prompts ?? []) as OpenPrompt[]).find(test);
+    },
+    60_000,
+    200,
+  );
+}
+
+/** A task id as `tasks` shows it: the first 8 characters after `<player>.<kind>.`. */
+const shortId = (id: string): string => id.split('.').slice(2).join('.').slice(0, 8);
+
 /** A waiter: for each round list, runs `waitloop` and answers its questions in turn (e.g. [['yes', 'no'], ['no']]). */
 export async function wait(p: Player, rounds: string[][]): Promise<void> {
   for (const answers of rounds) {
@@ -242,16 +272,7 @@ export async function wait(p: Player, rounds: string[][]): Promise<void> {
     const instanceId = String(started.instanceId ?? '');
     p.commands.push(instanceId);
     for (const answer of answers) {
-      const promptId = await until(
-        `${p.name}'s next question from ${instanceId}`,
-        async () => {
-          const r = await p.client.call('GET', '/api/prompts', { token: p.token });
-          const prompts = (r.body.prompts ?? []) as { promptId: string; instanceId: string }[];
-          return prompts.find((q) => q.instanceId === instanceId && !p.answered.includes(q.promptId))?.promptId;
-        },
-        60_000,
-        200,
-      );
+      const { promptId } = await nextPrompt(p, `${p.name}'s next question from ${instanceId}`, (q) => q.instanceId === instanceId && !p.answered.includes(q.promptId));
       const r = await p.type(answer);
       if (r.kind !== 'answer' || r.promptId !== promptId) p.problems.push(`${p.name}: ${JSON.stringify(answer)} to ${promptId} answered ${JSON.stringify(r)}`);
       p.answered.push(promptId);
@@ -266,7 +287,8 @@ function expectations(p: Player): { ok: (text: string) => boolean; settled: () =
     /^I will remind you in \d+(ms|s) \(task \S+\)\.$/,
     /^Reminder: r-\S+$/,
     /^The final value is 500500$/,
-    /^Task \S+ (cancelled|had already finished)\.$/,
+    /^Cancel task \S+ \(remind, fires in .*\)\? \[Y\]\/N$/,
+    /^Task \S+ (cancelled|completed while waiting for input)\.$/,
     /^Getting ready to wait \.\.\.$/,
     /^Now 5 seconds have passed\.$/,
     /^Do you want to wait another 5 secs\?$/,
@@ -277,7 +299,7 @@ function expectations(p: Player): { ok: (text: string) => boolean; settled: () =
     settled: () =>
       p.fired.every((n) => p.count(is(`Reminder: r-${p.name}-${n}`)) >= 1) &&
       p.count(is('The final value is 500500')) >= p.asyncLines &&
-      p.cancelled.filter((c) => c.how === 'typed').every((c) => p.count((t) => t.startsWith(`Task ${c.id} `)) >= 1) &&
+      p.cancelled.filter((c) => c.how === 'typed').every((c) => p.count((t) => t.startsWith(`Task ${shortId(c.id)} `)) >= 1) &&
       p.count(is('Now 5 seconds have passed.')) >= rounds,
     check: () => {
       const out: string[] = [];
@@ -291,11 +313,15 @@ function expectations(p: Player): { ok: (text: string) => boolean; settled: () =
       for (const c of p.cancelled) {
         once(`confirmation of ${cancelDuration(c.n)}`, p.count((t) => t.startsWith(`${confirmation(cancelDuration(c.n))} (task `)));
         once(`the cancelled "Reminder: c-${p.name}-${c.n}"`, p.count(is(`Reminder: c-${p.name}-${c.n}`)), 0);
-        if (c.how === 'typed') once(`the reply to "tasks ${c.id} cancel"`, p.count((t) => t.startsWith(`Task ${c.id} `)));
+        if (c.how === 'typed') {
+          once(`the question before cancelling ${c.id}`, p.count((t) => t.startsWith(`Cancel task ${shortId(c.id)} `)));
+          once(`the reply to "y" to cancel ${c.id}`, p.count((t) => t.startsWith(`Task ${shortId(c.id)} `)));
+        }
       }
       once('"The final value is 500500"', p.count(is('The final value is 500500')), p.asyncLines);
       for (const text of ['Getting ready to wait ...', 'Now 5 seconds have passed.', 'Do you want to wait another 5 secs?']) once(JSON.stringify(text), p.count(is(text)), rounds);
-      if (new Set(p.answered).size !== p.answered.length) out.push(`${p.name}: a question was answered twice: ${p.answered.join(', ')}`);
+      const asked = [...p.answered, ...p.confirmed];
+      if (new Set(asked).size !== asked.length) out.push(`${p.name}: a question was answered twice: ${asked.join(', ')}`);
       return out;
     },
   };
