@@ -6,7 +6,7 @@ import type { DurableClient } from 'durable-functions';
 import { z } from 'zod';
 import { ClientRuntime } from './clientRuntime';
 import { CommandContext } from './context';
-import { GameError, describeError } from './errors';
+import { GameError, describeError, isGameError } from './errors';
 import { whyNotJson, type Json } from './json';
 import { writeMessages, type OutMessage } from './outbox';
 import { ProgressReporter } from './progress';
@@ -112,22 +112,59 @@ function afterMessages(runtime: Runtime, live: LiveOutbox): Runtime {
 }
 
 /**
+ * How long a callback runs again while the game's storage is unavailable (GameError storage_unavailable: an outage of
+ * Table Storage, a restart of Azurite). A re-run is safe, since everything it says and starts is named after its batch;
+ * without it, a reminder due during a storage outage of a few seconds was lost ("Your delayed task 'remind' failed:
+ * Table storage failed to write ..."), because the delay orchestrator runs a callback once.
+ */
+export const OUTAGE_RETRY_MS = 60_000;
+/** Longest wait between two runs while storage is unavailable. */
+const OUTAGE_RETRY_MAX_WAIT_MS = 8_000;
+
+/**
  * Runs callback `name` with a validated input. What it says is written while it runs (a runAsync function's messages
  * arrive before it ends), and only once however often the activity runs: its n-th message is the batch's n-th
  * delivery, the tasks it starts get ids derived from the batch (ClientRuntime IdPlan). Everything it said is written
  * before a step (delay(), runAsync(), startCommand(), a handle method) runs and before it returns or fails. The return
- * value must be plain JSON (undefined becomes null).
+ * value must be plain JSON (undefined becomes null). While storage is unavailable it runs again (0.5 s, 1 s, 2 s ...
+ * 8 s apart) for up to `retryForMs` (OUTAGE_RETRY_MS); any other failure is the callback's, reported at once.
  *
  * @example
  * df.app.activity('cb_remind', { extraInputs: [df.input.durableClient()],
  *   handler: (input, context) => runCallback('remind', input, () => df.getClient(context), (m) => context.log(m)) });
  */
-export async function runCallback(name: string, rawInput: unknown, client: DurableClient | (() => DurableClient), log: (message: string) => void): Promise<Json> {
+export async function runCallback(
+  name: string,
+  rawInput: unknown,
+  client: DurableClient | (() => DurableClient),
+  log: (message: string) => void,
+  o: { retryForMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<Json> {
   const parsed = callbackInputSchema.safeParse(rawInput);
   if (!parsed.success) throw new GameError('invalid_body', `Callback '${name}' got a malformed input: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
   const input = parsed.data;
   const body = callbackBody(name);
   if (!body) throw new GameError('unknown_callback', `No callback named '${name}' is registered in this app version.`);
+  const giveUpAt = Date.now() + (o.retryForMs ?? OUTAGE_RETRY_MS);
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let wait = 500; ; wait = Math.min(2 * wait, OUTAGE_RETRY_MAX_WAIT_MS)) {
+    try {
+      return await runOnce(name, input, body, client, log);
+    } catch (err) {
+      if (isGameError(err, 'storage_unavailable') && Date.now() + wait <= giveUpAt) {
+        log(`Callback '${name}' of task ${input.taskId} (player ${input.player}) could not reach storage (${err.message}); running it again in ${wait} ms.`);
+        await sleep(wait);
+        continue;
+      }
+      log(`Callback '${name}' of task ${input.taskId} (player ${input.player}) failed: ${describeError(err)}`);
+      // Only the message crosses the Durable boundary (the host wraps it as "Activity function ... failed: <message>").
+      throw new Error(err instanceof Error ? err.message : describeError(err));
+    }
+  }
+}
+
+/** One run of a callback: its body, then what it said is written; a throw is passed on as it is, after that. */
+async function runOnce(name: string, input: CallbackInput, body: NonNullable<ReturnType<typeof callbackBody>>, client: DurableClient | (() => DurableClient), log: (message: string) => void): Promise<Json> {
   const live = new LiveOutbox(input.batch, input.at);
   const reporter = input.progress ? new ProgressReporter(input.player, input.taskId, input.batch, log) : undefined;
   const runtime = afterMessages(new ClientRuntime(client, undefined, { base: input.batch, fresh: false }), live);
@@ -139,9 +176,7 @@ export async function runCallback(name: string, rawInput: unknown, client: Durab
     if (why) throw new GameError('not_plain_json', `${why}: return plain JSON from callbacks.`);
   } catch (err) {
     await Promise.all([live.flushed(), reporter?.flush()]);
-    log(`Callback '${name}' of task ${input.taskId} (player ${input.player}) failed: ${describeError(err)}`);
-    // Only the message crosses the Durable boundary (the host wraps it as "Activity function ... failed: <message>").
-    throw new Error(err instanceof Error ? err.message : describeError(err));
+    throw err;
   }
   await Promise.all([live.flushed(), reporter?.flush()]);
   return (result ?? null) as Json;

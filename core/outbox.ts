@@ -70,6 +70,15 @@ export const MAX_MESSAGE_CHARS = 16 * 1024;
  */
 export const WINDOW_MS = 5000;
 
+/**
+ * Longest a message write may take, the SDK's retries included: it commits within WINDOW_MS of its rows' time (a
+ * stamped batch's time may be FRESH_MS old when the write starts), or fails as storage_unavailable and is written again
+ * later under a new time (its guard rows keep that exactly-once). Without a bound, a write made during a storage outage
+ * was retried by the SDK until the outage ended and landed after readers had moved more than WINDOW_MS past its rows,
+ * so they never delivered it.
+ */
+export const MAX_WRITE_MS = WINDOW_MS - FRESH_MS - 1000;
+
 const PAGE = 100;
 /** Most prompt changes (ExtraActions) that commit with a batch's first chunk. */
 export const MAX_EXTRA_ACTIONS = 50;
@@ -121,6 +130,7 @@ export function checkMessage(text: unknown): string {
  */
 export async function writeMessages(batch: BatchId, messages: readonly OutMessage[], nowMs = Date.now(), extra?: ExtraActions): Promise<void> {
   if (messages.length === 0 && !extra?.actions.length) return;
+  const abortSignal = AbortSignal.timeout(MAX_WRITE_MS);
   const client = await table('Messages');
   const byPlayer = new Map<string, string[]>();
   if (extra?.actions.length) byPlayer.set(extra.player, []);
@@ -171,8 +181,8 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           const rows = chunk.map((text) => ({ rowKey: keyOf(keyMs, index++), text }));
           try {
             const entities = rows.map((r) => ({ partitionKey: player, rowKey: r.rowKey, text: r.text, t: keyMs }));
-            if (entities.length === 1) await client.createEntity(entities[0]);
-            else await client.submitTransaction(entities.map((e): TransactionAction => ['create', e]));
+            if (entities.length === 1) await client.createEntity(entities[0], { abortSignal });
+            else await client.submitTransaction(entities.map((e): TransactionAction => ['create', e]), { abortSignal });
             committed.push(...rows);
           } catch (err) {
             if (statusOf(err) !== 409) throw storageError(err, `write ${chunk.length} message(s) for ${player}`);
@@ -195,7 +205,7 @@ export async function writeMessages(batch: BatchId, messages: readonly OutMessag
           rows.push({ rowKey, text });
         }
         try {
-          await client.submitTransaction(actions);
+          await client.submitTransaction(actions, { abortSignal });
           committed.push(...rows);
         } catch (err) {
           const status = statusOf(err);
@@ -252,19 +262,25 @@ function seenId(rowKey: string): string {
 }
 const idOfEntry = (entry: string): string => entry.slice(entry.indexOf('.') + 1);
 
+/** A cursor's `k`: a message row key (writeMessages' keyOf), or the start of the partition. */
+const CURSOR_KEY = /^m\d{15}(\.\d{8,}\.[0-9a-f]{16}\.\d{4,})?$/;
+
 function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
     if (
       typeof value.k === 'string' &&
-      /^m\d{15}/.test(value.k) &&
+      CURSOR_KEY.test(value.k) &&
       Array.isArray(value.s) &&
       value.s.length <= 4 * CURSOR_MEMORY &&
       value.s.every((e) => typeof e === 'string' && /^[0-9a-z]+\.[\w-]+$/.test(e)) &&
-      (value.lo === undefined || Number.isSafeInteger(value.lo))
+      (value.lo === undefined || (Number.isSafeInteger(value.lo) && value.lo >= 0))
     ) {
-      return { k: value.k, s: value.s, lo: value.lo };
+      const decoded: Cursor = { k: value.k, s: value.s, lo: value.lo };
+      // Only the exact text encodeCursor makes: base64 decoding skips characters outside its alphabet and takes padding
+      // or standard base64, and JSON takes other key orders, spaces and extra keys; none of those is a cursor we made.
+      if (encodeCursor(decoded) === cursor) return decoded;
     }
   } catch {
     // fall through to the error below

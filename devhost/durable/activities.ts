@@ -9,6 +9,7 @@ import { toJsonText } from './actions';
 import { event, EventType, iso } from './history';
 import { ActivityState } from './state';
 import { HTTP_ACTIVITY, runHttpActivity } from './http-activity';
+import { faultPoint } from '../faults';
 
 /** What the activity runner needs of the engine. */
 export interface ActivityHost {
@@ -80,6 +81,7 @@ export class ActivityRunner {
           this.release();
         }
       }
+      faultPoint('activity.done', a.name);
       await this.host.deliverResult(instanceId, ev, executionId);
     });
   }

@@ -24,6 +24,7 @@ import { Versioning } from './versioning';
 import { rewind } from './rewind';
 import { WorkTracker } from './tracker';
 import { CONTROL_EVENTS, EpisodeCommit, finish, OrchestrationRunner } from './orchestrations';
+import { faultPoint } from '../faults';
 
 export { validateInstanceId } from './ids';
 
@@ -498,6 +499,7 @@ export class Engine {
    * that were never stored (volatile) need no delete; an episode that changes nothing stored is not written.
    */
   async commit(live: Live, c: EpisodeCommit): Promise<void> {
+    faultPoint('episode.commit', live.meta.name);
     let { meta: next, append, st, effects, dropExecution, replaceHistory } = c;
     let actions = c.actions ?? [];
     st = withoutDelivered(st, live.delivered);

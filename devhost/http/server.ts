@@ -11,6 +11,7 @@ import { ApiResponse, DurableApi, WEBHOOK_BASE } from '../durable/api';
 import { DASHBOARD_BASE, type DashboardHandler } from '../dashboard/routes';
 import { requestParams } from './request-params';
 import { RouteTable } from './route-table';
+import { faultPoint } from '../faults';
 
 export interface ServerOptions {
   app: LoadedApp;
@@ -171,6 +172,7 @@ export class HostServer {
       return sendApi(res, { status: 500, body: { error: { code: 'FunctionError', message: `Exception while executing function: Functions.${fn.name}: ${messageOf(err)}` } } });
     }
     const response = this.toResponse(result);
+    faultPoint('http.response', fn.name);
     this.o.onInvocation?.({ functionName: fn.name, reason: `HTTP ${method} ${url.pathname}`, invocationId, ms: Date.now() - started, result: `Succeeded ${response.status}` });
     res.statusCode = response.status;
     response.headers.forEach((v, k) => {

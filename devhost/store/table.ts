@@ -11,6 +11,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { tableClientFactory, type StorageConnection } from '../../platform/storage-connection';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
+import { faultPoint } from '../faults';
 
 // Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
 //   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
@@ -473,6 +474,7 @@ export class TableStore implements Store {
     const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
     if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
 
+    faultPoint('store.commit.before', commit.meta.name);
     let metaText = payloadKey(m);
     let etag = cur.etag ?? '*';
     for (;;) {
@@ -528,6 +530,7 @@ export class TableStore implements Store {
         throw err;
       }
     }
+    faultPoint('store.commit.after', commit.meta.name);
     const inv = inventory();
     const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline, historyFrom };
     this.cursors.set(id, next);

@@ -3,11 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChildProcess, spawn } from 'node:child_process';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { killAllHostProcesses, ROOT, startHostProcess } from '../crash/devhost-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/devhost/cli.js');
 const APP = path.join(ROOT, 'test/fixtures/restart-app');
 const MGMT = '/runtime/webhooks/durabletask';
 
@@ -18,12 +16,7 @@ interface Status {
   output: unknown;
 }
 
-function startHost(port: number, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [CLI, APP, '--port', String(port), '--storage', 'table', '--task-hub', env.HUB, '--quiet'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
+afterAll(killAllHostProcesses);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -43,15 +36,14 @@ async function list(base: string): Promise<Status[]> {
 
 describe('a devhost process killed with SIGKILL', () => {
   it('resumes 100 timers and 20 event waits after a restart, without rerunning finished activities', async () => {
-    const port = 17000 + Math.floor(Math.random() * 2000);
-    const base = `http://127.0.0.1:${port}`;
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'restart-')), 'runs.log');
     fs.writeFileSync(log, '');
     const env = { AzureWebJobsStorage: inject('azuriteConnectionString'), RESTART_LOG: log, HUB: `Restart${Date.now()}` };
 
-    let host = startHost(port, env);
+    // Ports come from the OS (--port 0): the restarted host listens on another one.
+    let host = await startHostProcess({ appDir: APP, taskHub: env.HUB, env });
+    let base = host.url;
     try {
-      await until('the host to listen', async () => ((await fetch(`${base}/admin/host/status`)).ok ? true : undefined));
       const post = (p: string, body?: unknown) =>
         fetch(base + p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       for (let i = 0; i < 100; i++) expect((await post(`${MGMT}/orchestrators/timerWait/timer-${i}`, { delayMs: 10_000 + i * 10 })).status).toBe(202);
@@ -62,12 +54,12 @@ describe('a devhost process killed with SIGKILL', () => {
       });
       // Let the 'waiting' commits settle, then kill mid-wait: nothing in flight but timers and event waits.
       await new Promise((r) => setTimeout(r, 200));
-      host.kill('SIGKILL');
-      await new Promise((r) => host.once('exit', r));
+      host.kill();
+      await host.exited;
       expect(fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('after:'))).toEqual([]);
 
-      host = startHost(port, env);
-      await until('the restarted host to listen', async () => ((await fetch(`${base}/admin/host/status`)).ok ? true : undefined));
+      host = await startHostProcess({ appDir: APP, taskHub: env.HUB, env });
+      base = host.url;
       for (let i = 0; i < 20; i++) expect((await post(`${MGMT}/instances/event-${i}/raiseEvent/go`, i)).status).toBe(202);
       const done = await until('every instance to complete', async () => {
         const all = await list(base);
@@ -83,7 +75,7 @@ describe('a devhost process killed with SIGKILL', () => {
       expect([...counts.values()].every((n) => n === 1), 'an activity ran twice').toBe(true);
       expect(runs.length).toBe(240);
     } finally {
-      if (host.exitCode === null) host.kill('SIGKILL');
+      host.kill();
     }
   }, 120_000);
 });
