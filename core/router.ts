@@ -215,7 +215,10 @@ export async function routeLine(client: DurableClient, player: string, text: str
         }
         state.held = resumed;
         taken = false;
-        prompts = undefined;
+        // A redo answers only a prompt that was already open when the line was first seen: one opened since may be
+        // the question of the line's own command (its first run got that far, e.g. `tasks 12 cancel` asking "Cancel
+        // task 12?"), and a line never meant to answer what it caused.
+        prompts = resumed.fresh ? undefined : (await openPrompts(client, player)).filter((p) => p.openedAt < resumed.at);
         continue;
       }
       if (state.held) {

@@ -224,8 +224,12 @@ export async function work(p: Player, stop: () => boolean, paceMs: number): Prom
     const id = /\(task (\S+)\)\.$/.exec(said)?.[1] ?? '';
     if (n % 2 === 1) {
       // `tasks` asks first (an interactive command of its own); the answer `y` cancels.
-      await p.type(`tasks ${id} cancel`);
-      const prompt = await nextPrompt(p, `${p.name}'s question before cancelling ${id}`, (q) => q.question.startsWith(`Cancel task ${shortId(id)} `) && !p.confirmed.includes(q.promptId));
+      const typed = await p.type(`tasks ${id} cancel`);
+      const prompt = await nextPrompt(p, `${p.name}'s question before cancelling ${id}`, (q) => q.question.startsWith(`Cancel task ${shortId(id)} `) && !p.confirmed.includes(q.promptId)).catch(
+        async (err: Error) => {
+          throw new Error(`${err.message}; ${await whyNoPrompt(p, typed)}`);
+        },
+      );
       p.commands.push(prompt.instanceId);
       const r = await p.type('y');
       if (r.kind !== 'answer' || r.promptId !== prompt.promptId) p.problems.push(`${p.name}: "y" to ${prompt.promptId} answered ${JSON.stringify(r)}`);
@@ -241,6 +245,18 @@ export async function work(p: Player, stop: () => boolean, paceMs: number): Prom
     }
     await sleep(paceMs);
   }
+}
+
+/** What a timed-out wait for a question found: the line's answer, the open prompts, the command's status and history. */
+async function whyNoPrompt(p: Player, typed: Record<string, unknown>): Promise<string> {
+  const prompts = await p.client.call('GET', '/api/prompts', { token: p.token }).catch((e: Error) => ({ status: 0, body: { error: e.message } }));
+  let status = '(no instance)';
+  const base = p.client.target.url;
+  if (typeof typed.instanceId === 'string' && base) {
+    const res = await fetch(`${base}${MGMT}/instances/${encodeURIComponent(typed.instanceId)}?showHistory=true&showHistoryOutput=true`).catch(() => undefined);
+    status = res ? `${res.status} ${(await res.text()).slice(0, 4000)}` : '(host down)';
+  }
+  return `the line answered ${JSON.stringify(typed)}; open prompts ${JSON.stringify(prompts.body)}; the command: ${status}; last lines ${JSON.stringify(p.lines.slice(-6))}`;
 }
 
 interface OpenPrompt {

@@ -10,6 +10,7 @@ import { claimKeyed, holdKey, keyedLine, type KeyedRequest } from '../../core/id
 import { listPrompts } from '../../core/prompts';
 import type { TaskInfo } from '../../core/tasks';
 import { Player, startGame } from './harness';
+import '../../game'; // registers the seed's commands with this process's core/ too (the host runs the built app)
 
 let host: TestHost;
 beforeAll(async () => {
@@ -144,6 +145,24 @@ describe('a retry of a request cut off by a crash', () => {
     await p.get('/api/prompts');
     expect(await host.waitFor(prompt.instanceId)).toMatchObject({ runtimeStatus: 'Completed', output: 'no' });
     expect(await p.read()).toEqual(['Hello, no!']);
+  });
+
+  it('a command that asked its question and died: the retry is the same command, not the answer to that question', async () => {
+    const p = await Player.join(host, 'idem10');
+    const key = randomUUID();
+    const request = await abandoned(p, key, 'waitloop');
+    // The first request started `waitloop` under the key's name, which asked its question; the answer never went out.
+    const runtime = new ClientRuntime(host.client() as unknown as DurableClient, undefined, { base: request.base, fresh: request.fresh });
+    const id = await runtime.startCommand(p.player, 'waitloop', '');
+    await host.advance('5s');
+    expect((await listPrompts(p.player)).map((q) => q.instanceId)).toEqual([id]);
+    const retry = await send(p, 'waitloop', key);
+    expect(retry).toMatchObject({ status: 202, body: { kind: 'command', command: 'waitloop', instanceId: id } });
+    // The question is still open, for the player's next line.
+    expect((await listPrompts(p.player)).map((q) => q.instanceId)).toEqual([id]);
+    expect((await send(p, 'no', randomUUID())).body).toMatchObject({ kind: 'answer', instanceId: id });
+    expect(await host.waitFor(id)).toMatchObject({ runtimeStatus: 'Completed' });
+    expect(await p.read()).toEqual(['Getting ready to wait ...', 'Now 5 seconds have passed.', 'Do you want to wait another 5 secs?']);
   });
 
   it('remind that started its delay but never confirmed it: the retry confirms the same task', async () => {
