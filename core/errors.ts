@@ -146,3 +146,12 @@ export function untrappedNotice(key: string, message: string): string {
   const shown = message.length > MAX_QUOTED_ERROR ? `${message.slice(0, MAX_QUOTED_ERROR)}…` : message;
   return `An untrapped error occurred in '${key}': ${shown}`;
 }
+
+/** True for failures to reach the Durable extension or storage (network errors, 5xx from them), not for bugs. */
+export function isBackendFailure(err: unknown): boolean {
+  const e = err as { isAxiosError?: unknown; name?: unknown; code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.isAxiosError === true || e.name === 'RestError') return true;
+  const text = `${String(e.code ?? '')} ${String(e.message ?? '')}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|unexpected status code: 5\d\d|replied with HTTP 5\d\d/.test(text);
+}

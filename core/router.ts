@@ -5,7 +5,7 @@ import type { DurableClient } from 'durable-functions';
 import { ClientRuntime, isNotFound } from './clientRuntime';
 import { rpcBaseUrlOf } from './instances';
 import { CommandContext } from './context';
-import { GameError, describeError, isGameError, untrappedNotice } from './errors';
+import { GameError, describeError, isBackendFailure, isGameError, untrappedNotice } from './errors';
 import { claimKeyed, finishAction, finishKeyed, firstNames, holdKey, keptAction, KEY_LEASE_MS, KeyTaken, keyedLine, releaseKeyed, resumeKey, type KeyedLine, type KeyedRequest } from './idempotency';
 import { admitLine, LIMIT_CODES } from './limits';
 import { answerEvent } from './names';
@@ -329,6 +329,11 @@ async function runLine(client: DurableClient, player: string, line: string, log:
     if (isGameError(err) && LIMIT_CODES.has(err.code)) {
       // A limit the command did not handle is the answer to the line (409); what it said before is delivered.
       await deliver(cmd.drain());
+      throw err;
+    }
+    if (isGameError(err, 'storage_unavailable') || isBackendFailure(err)) {
+      // Storage or the Durable backend did not answer: not the command's fault, and not its answer. The line is a
+      // 503 to send again (with its key, the resend redoes it under the same names); what it said is said then.
       throw err;
     }
     ok = false;

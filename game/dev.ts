@@ -1,6 +1,6 @@
 // Extra commands for the end-to-end tests and the benchmark, registered only when GAME_DEV_COMMANDS=1: prompts with
 // timeouts, return values, bad yields, handles inside interactive(), runAsync failure paths, and two loop forms.
-import { again, ask, callback, command, delay, interactive, isGameError, loop, runAsync, sleep, startCommand, stop, type CallbackError, type Json } from '../core';
+import { again, ask, callback, command, delay, GameError, interactive, isGameError, loop, runAsync, sleep, startCommand, stop, type CallbackError, type Json } from '../core';
 import { settings } from '../core/settings';
 
 // Attempts per task for `flaky`. Test scaffolding only: a real game keeps such state in storage, since attempts may
@@ -51,7 +51,11 @@ export function registerDevCommands(): void {
     await startCommand(cmd, 'greet');
     await delay(cmd, 5, startLater, ['twoq']);
   });
-  command('crash', (_caller, args) => {
+  command('crash', (caller, args) => {
+    if (args === 'outage') {
+      caller.msg('about to meet an outage');
+      throw new GameError('storage_unavailable', 'Table storage failed to read task x: read ECONNRESET');
+    }
     throw new Error(args === 'long' ? `the command crashed: ${'x'.repeat(20_000)}` : 'the command crashed');
   }, { hidden: true });
   command(

@@ -2,7 +2,7 @@
 // bearer-token authentication. Every failure becomes `{"error":{"code","message"}}` with a fitting status.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { GameError, isGameError, type ErrorCode } from '../../core/errors';
+import { GameError, isBackendFailure, isGameError, type ErrorCode } from '../../core/errors';
 import { tokenSecret } from '../../core/settings';
 import { verifyToken } from '../../core/tokens';
 
@@ -85,15 +85,6 @@ export function errorResponse(err: unknown, context: InvocationContext): HttpRes
   }
   context.error(`unexpected error in ${context.functionName} (invocation ${context.invocationId}):`, err);
   return json(500, { error: { code: 'internal', message: `Unexpected server error (invocation ${context.invocationId}); it has been logged.` } });
-}
-
-/** True for failures to reach the Durable extension or storage (network errors, 5xx from them), not for bugs. */
-export function isBackendFailure(err: unknown): boolean {
-  const e = err as { isAxiosError?: unknown; name?: unknown; code?: unknown; message?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
-  if (e.isAxiosError === true || e.name === 'RestError') return true;
-  const text = `${String(e.code ?? '')} ${String(e.message ?? '')}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|unexpected status code: 5\d\d|replied with HTTP 5\d\d/.test(text);
 }
 
 /** A route handler that may throw GameError. */

@@ -188,6 +188,23 @@ describe('bad input', () => {
     expect(await alice.read()).toEqual(["An untrapped error occurred in 'crash': the command crashed"]);
   });
 
+  it('a command that meets a storage outage is a 503 to send again, not its failure: nothing said, and its key is free for the resend', async () => {
+    await alice.read();
+    const send = () =>
+      alice.host.fetch('/api/input', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json', 'idempotency-key': 'outage-1' },
+        body: JSON.stringify({ text: 'crash outage' }),
+      });
+    for (let i = 0; i < 2; i++) {
+      const res = await send();
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toMatchObject({ error: { code: 'storage_unavailable' } });
+    }
+    expect(await alice.read()).toEqual([]);
+  });
+
   it('a command that throws an error longer than a message may be still answers 202 and tells the player (shortened)', async () => {
     await alice.read();
     expect(await alice.send('crash long')).toMatchObject({ status: 202, body: { kind: 'command', ok: false } });
