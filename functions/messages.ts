@@ -14,8 +14,9 @@ app.http('messages', {
     const player = authenticate(req);
     const after = req.query.get('after') ?? undefined;
     const rawWait = req.query.get('wait') ?? '0';
-    const wait = Number(rawWait);
-    if (rawWait.trim() === '' || !Number.isFinite(wait) || wait < 0 || wait > 25) {
+    // Decimal seconds only: Number() would also take 0x10 (16 s), 1e1, +5, ' 5' and '.5'.
+    const wait = /^\d+(\.\d+)?$/.test(rawWait) ? Number(rawWait) : NaN;
+    if (!(wait >= 0 && wait <= 25)) {
       throw new GameError('invalid_query', `wait=${JSON.stringify(rawWait.slice(0, 20))} must be a number of seconds from 0 to 25.`);
     }
     if (after !== undefined && after.length > 16 * 1024) throw new GameError('invalid_query', 'after= is longer than any cursor this server returns.');
