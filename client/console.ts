@@ -69,6 +69,7 @@ export class GameConsole {
   readPassword(label: string): Promise<string | null> {
     if (!this.input.isTTY) return this.nextLine();
     const input = this.input;
+    input.setRawMode(true); // before the label: a password typed the moment it shows is not echoed either
     this.output.write(label);
     return new Promise((resolve) => {
       const decoder = new StringDecoder('utf8');
@@ -92,7 +93,6 @@ export class GameConsole {
           else if (c >= ' ') typed += c;
         }
       };
-      input.setRawMode(true);
       input.on('data', onData);
       input.resume();
     });

@@ -17,7 +17,7 @@ export interface FeedOptions {
   backoffMs?: number;
   /** Default 10 s. */
   maxBackoffMs?: number;
-  /** A stream silent this long (no keepalive either) is taken as dead and reopened. Default 45 s (3 heartbeats). */
+  /** A stream silent this long (no keepalive either) is reopened. Default 45 s (3 of the server's default heartbeats). */
   silenceMs?: number;
 }
 
@@ -48,6 +48,7 @@ export class MessageFeed {
   private retryMs: number;
   private quickPoll = true;
   private lastFailure = '';
+  private renewed = false;
 
   constructor(
     private readonly api: GameApi,
@@ -90,8 +91,9 @@ export class MessageFeed {
         outcome = this.mode === 'stream' ? await this.streamOnce(controller) : await this.pollOnce(controller);
       } catch (err) {
         if (err instanceof ClientError) throw err;
-        outcome = 'failed';
-        reason = controller.signal.reason === 'silence' ? 'the stream went silent' : networkReason(err);
+        // A stream (or poll) silent past its time is reopened at once, quietly: only if that fails is it an outage.
+        outcome = controller.signal.reason === 'silence' ? 'again' : 'failed';
+        reason = networkReason(err);
       }
       if (this.stopped.signal.aborted) return;
       if (outcome === 'again') {
@@ -140,12 +142,16 @@ export class MessageFeed {
         return 'again';
       }
       if (res.status === 401) {
+        // The token expired: sign in again once; refused again right after that, the session is over.
+        if (this.renewed) throw new ClientError(`The game refused the session: ${errorText(reply)}`);
+        this.renewed = true;
         await this.api.renew(reply);
         return 'again';
       }
       return this.failed(errorText(reply));
     }
     this.connected();
+    this.renewed = false;
     const parser = new SseParser();
     const decoder = new TextDecoder();
     const silenceMs = this.opts.silenceMs ?? 45_000;
@@ -187,6 +193,7 @@ export class MessageFeed {
     } finally {
       clearTimeout(timeout);
     }
+    if (reply.status === 401) throw new ClientError(`The game refused the session: ${errorText(reply)}`); // after signing in again
     if (reply.status !== 200 || !Array.isArray(reply.data?.messages)) return this.failed(errorText(reply));
     this.connected();
     const count = await this.deliverPage(reply.data);

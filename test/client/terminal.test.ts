@@ -133,6 +133,7 @@ describe('the terminal client', () => {
     await c.until('"Test!" again', () => c.count('Test!') === 2);
     c.child.stdin!.end();
     expect(await c.exited).toBe(0);
+    expect(c.err).not.toContain('long polling'); // the stream, not the fallback
     expect(c.lines().filter((l) => l !== '')).toEqual(['Test!', 'Getting ready to wait ...', 'Now 5 seconds have passed.', `? ${QUESTION}`, 'Getting ready to wait ...', 'Now 5 seconds have passed.', `? ${QUESTION}`, 'Test!']);
   });
 
@@ -209,25 +210,64 @@ describe('the terminal client', () => {
   });
 });
 
-it('the host going away and coming back: says "reconnecting…" once, then "connected", and gets later messages', async () => {
-  const id = randomUUID().replace(/-/g, '').slice(0, 12);
-  const env = { GAME_TABLE_PREFIX: `tc${id}` };
-  const opts = { storage: 'table' as const, autoSkip: true, taskHub: `Term${id}` };
-  let host = await startGame(env, opts);
+describe.each([
+  { mode: 'the stream', args: [] as string[] },
+  { mode: 'long polling (--long-poll)', args: ['--long-poll'] },
+])('over $mode', ({ args }) => {
+  it('the host going away and coming back: says "reconnecting…" once, then "connected", and gets later messages', async () => {
+    const id = randomUUID().replace(/-/g, '').slice(0, 12);
+    const env = { GAME_TABLE_PREFIX: `tc${id}` };
+    const opts = { storage: 'table' as const, autoSkip: true, taskHub: `Term${id}` };
+    let host = await startGame(env, opts);
+    try {
+      const c = play(host, 'rejoiner', { env: { GAME_PASSWORD: 'pw' }, args });
+      c.type('testdelay');
+      await c.until('"Test!"', () => c.count('Test!') === 1);
+      const port = Number(new URL(host.url).port);
+      await host.dispose();
+      await c.until('"reconnecting…"', () => c.err.includes('* reconnecting… ('));
+      host = await startGame(env, { ...opts, port });
+      await c.until('"connected"', () => c.err.includes('* connected'));
+      c.type('testdelay');
+      await c.until('the later "Test!"', () => c.count('Test!') === 2);
+      c.child.stdin!.end();
+      expect(await c.exited).toBe(0);
+      expect(c.out).toBe('Test!\nTest!\n');
+      expect(c.err.split('\n').filter((l) => l.startsWith('* reconnecting') || l === '* connected')).toHaveLength(2);
+      expect(c.err).not.toContain('long polling');
+    } finally {
+      await host.dispose();
+    }
+  });
+});
+
+it('a stream the server ends (GAME_STREAM_SECONDS) is reopened quietly from the last id: nothing missed, nothing twice', async () => {
+  const host = await startGame({ GAME_STREAM_SECONDS: '1' }, { autoSkip: true });
   try {
-    const c = play(host, 'rejoiner', { env: { GAME_PASSWORD: 'pw' } });
+    const c = play(host, 'streamer', { env: { GAME_PASSWORD: 'pw' } });
     c.type('testdelay');
     await c.until('"Test!"', () => c.count('Test!') === 1);
-    const port = Number(new URL(host.url).port);
-    await host.dispose();
-    await c.until('"reconnecting…"', () => c.err.includes('* reconnecting… ('));
-    host = await startGame(env, { ...opts, port });
-    await c.until('"connected"', () => c.err.includes('* connected'));
+    await new Promise((r) => setTimeout(r, 2500)); // two ends of a 1 s stream
     c.type('testdelay');
     await c.until('the later "Test!"', () => c.count('Test!') === 2);
     c.child.stdin!.end();
     expect(await c.exited).toBe(0);
-    expect(c.err.split('\n').filter((l) => l.startsWith('* reconnecting') || l === '* connected')).toHaveLength(2);
+    expect(c.out).toBe('Test!\nTest!\n');
+    expect(c.err).not.toMatch(/reconnecting|connected\n|long polling/);
+  } finally {
+    await host.dispose();
+  }
+});
+
+it('a server without /api/stream (404) is read by long polling, said once', async () => {
+  const host = await startGame({ 'AzureWebJobs.stream.Disabled': 'true' }, { autoSkip: true });
+  try {
+    const c = play(host, 'older', { env: { GAME_PASSWORD: 'pw' } });
+    c.type('testdelay');
+    await c.until('"Test!"', () => c.count('Test!') === 1);
+    c.child.stdin!.end();
+    expect(await c.exited).toBe(0);
+    expect(c.err.split('\n').filter((l) => l.includes('long polling'))).toEqual(['* long polling: the server has no /api/stream']);
   } finally {
     await host.dispose();
   }
