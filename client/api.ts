@@ -154,7 +154,8 @@ export class GameApi {
   /**
    * Sends one typed line with an Idempotency-Key of its own. When no answer came (network, 503), the line is being
    * handled (409 request_in_progress) or came too fast (429), it is sent again with the same key after Retry-After
-   * (or 0.5, 1, 2, 4 s), SEND_ATTEMPTS times in all: the server runs it at most once. `onRetry` is told each wait.
+   * (or 0.5, 1, 2, 4 s), SEND_ATTEMPTS times in all: the server runs it at most once. `onRetry` is told each wait
+   * and why (the error code, or the network error: rate_limited, ECONNREFUSED).
    * Returns the last reply, or null when the game never answered.
    */
   async sendLine(text: string, onRetry: (why: string, waitMs: number) => void = () => undefined, signal?: AbortSignal): Promise<Reply | null> {
@@ -164,11 +165,11 @@ export class GameApi {
       let why: string;
       try {
         r = await this.authed('POST', 'input', { body: { text }, headers: { 'idempotency-key': key }, signal });
-        why = errorText(r);
+        why = errorCode(r) || `HTTP ${r.status}`;
       } catch (err) {
         if (err instanceof ClientError) throw err;
         r = null;
-        why = `no answer from the game (${networkReason(err)})`;
+        why = networkReason(err);
       }
       const again = !r || r.status === 503 || r.status === 429 || errorCode(r) === 'request_in_progress';
       if (!again || attempt >= SEND_ATTEMPTS || signal?.aborted) return r;

@@ -96,7 +96,7 @@ export async function play(opts: PlayOptions, io: GameConsole, env: NodeJS.Proce
       void finish(1, 'now');
     };
     const send = async (text: string): Promise<void> => {
-      const r = await api.sendLine(text, (why, waitMs) => io.error(`${why} Sending ${JSON.stringify(text)} again in ${Math.ceil(waitMs / 1000)} s…`));
+      const r = await api.sendLine(text, (why, waitMs) => io.error(`Sending ${JSON.stringify(text)} again in ${Math.ceil(waitMs / 1000)} s (${why})…`));
       if (r === null) io.error(`The game cannot be reached: ${JSON.stringify(text)} was not sent.`);
       else if (r.status !== 202) io.error(errorText(r));
       await questions.refresh(); // an answered question goes; one the line did not answer comes back

@@ -259,6 +259,21 @@ it('a stream the server ends (GAME_STREAM_SECONDS) is reopened quietly from the 
   }
 });
 
+it('lines typed faster than the rate limit are sent again after Retry-After, and each runs once', async () => {
+  const host = await startGame({ GAME_INPUT_BURST: '1', GAME_INPUT_RATE: '1' }, { autoSkip: true });
+  try {
+    const c = play(host, 'hasty', { env: { GAME_PASSWORD: 'pw' } });
+    c.child.stdin!.write('testdelay\ntestdelay\n');
+    await c.until('two "Test!"', () => c.count('Test!') === 2);
+    expect(c.err).toContain('\n! Sending "testdelay" again in 1 s (rate_limited)…\n');
+    c.child.stdin!.end();
+    expect(await c.exited).toBe(0);
+    expect(c.out).toBe('Test!\nTest!\n');
+  } finally {
+    await host.dispose();
+  }
+});
+
 it('a server without /api/stream (404) is read by long polling, said once', async () => {
   const host = await startGame({ 'AzureWebJobs.stream.Disabled': 'true' }, { autoSkip: true });
   try {
