@@ -1,11 +1,13 @@
 // The terminal client (npm run play), run as a player runs it against the app on devhost: through pipes, and
 // through a pseudo-terminal made by util-linux `script` (skipped, with one loud line, where that is missing). It
 // signs up, `testdelay` says "Test!", `waitloop` shows its question distinctly and takes the answer, Ctrl-D exits 0,
-// a wrong password fails clearly, and the host going away and coming back is survived.
+// a wrong password or an unreachable app fails clearly, lines the rate limit turned away are resent, and the host
+// going away and coming back is survived, over the stream and over long polling.
 // UPDATE_TRANSCRIPT=1 writes the pseudo-terminal session to docs/terminal-session.txt.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
@@ -75,18 +77,20 @@ class Client {
 
 const running: Client[] = [];
 
-function play(host: TestHost, name: string, opts: { tty?: boolean; env?: Record<string, string>; args?: string[] } = {}): Client {
-  const argv = [CLIENT, '--url', host.url, '--name', name, ...(opts.args ?? [])];
+/** Starts the client (with `npm: true` as the README says, `npm run play -- …`; else node dist/client/terminal.js). */
+function play(url: string, name: string, opts: { tty?: boolean; npm?: boolean; env?: Record<string, string>; args?: string[] } = {}): Client {
+  const flags = ['--url', url, '--name', name, ...(opts.args ?? [])];
+  const argv = opts.npm ? ['npm', 'run', 'play', '--', ...flags] : [process.execPath, CLIENT, ...flags];
   const env = { ...process.env, ...opts.env };
   delete env.NO_COLOR;
   delete env.GAME_PASSWORD;
   Object.assign(env, opts.env);
   let child: ChildProcess;
   if (opts.tty) {
-    const command = ['stty cols 120 rows 50 &&', 'exec', ...[process.execPath, ...argv].map(shellQuote)].join(' ');
-    child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'xterm-256color' }, stdio: 'pipe' });
+    const command = ['stty cols 120 rows 50 &&', 'exec', ...argv.map(shellQuote)].join(' ');
+    child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: APP_DIR, env: { ...env, TERM: 'xterm-256color' }, stdio: 'pipe' });
   } else {
-    child = spawn(process.execPath, argv, { env, stdio: 'pipe' });
+    child = spawn(argv[0], argv.slice(1), { cwd: APP_DIR, env, stdio: 'pipe', shell: opts.npm && process.platform === 'win32' });
   }
   const client = new Client(child, Boolean(opts.tty));
   running.push(client);
@@ -114,7 +118,7 @@ describe('the terminal client', () => {
 
   it('through pipes: signs up, shows "Test!", shows the question on a line of its own, takes the answers, exits 0 at the end of input', async () => {
     const name = `piper${randomUUID().slice(0, 6)}`;
-    const c = play(host, name);
+    const c = play(host.url, name);
     c.type('pipe secret');
     await c.until('the sign-up', () => c.err.includes(`* Created the character ${name} and signed in.`));
     c.type('testdelay');
@@ -137,9 +141,9 @@ describe('the terminal client', () => {
     expect(c.lines().filter((l) => l !== '')).toEqual(['Test!', 'Getting ready to wait ...', 'Now 5 seconds have passed.', `? ${QUESTION}`, 'Getting ready to wait ...', 'Now 5 seconds have passed.', `? ${QUESTION}`, 'Test!']);
   });
 
-  it.skipIf(!PTY)('through a pseudo-terminal: no password echo, the question is the input prompt, Ctrl-D exits 0', async () => {
+  it.skipIf(!PTY)('through a pseudo-terminal (npm run play): no password echo, the question is the input prompt, Ctrl-D exits 0', async () => {
     const name = 'alice';
-    const c = play(host, name, { tty: true });
+    const c = play(host.url, name, { tty: true, npm: true });
     await c.until('the password prompt', () => c.screen.current() === `Password for ${name}:`);
     c.type('correct horse');
     await c.until('the sign-up', () => c.screen.text().includes(`* Created the character ${name} and signed in.`));
@@ -162,7 +166,8 @@ describe('the terminal client', () => {
     c.child.stdin!.write('\x04'); // Ctrl-D
     expect(await c.exited).toBe(0);
     const screen = c.screen.text();
-    expect(screen.split('\n').filter((l) => /^(> |\? |Test!|Getting|Now)/.test(l))).toEqual([
+    const session = screen.slice(screen.indexOf('Password for')); // after npm's own lines ("> node dist/client/terminal.js …")
+    expect(session.split('\n').filter((l) => /^(> |\? |Test!|Getting|Now)/.test(l))).toEqual([
       '> testdelay',
       'Test!',
       '> waitloop',
@@ -175,12 +180,12 @@ describe('the terminal client', () => {
     ]);
     if (process.env.UPDATE_TRANSCRIPT === '1') {
       const shown = screen.replaceAll(host.url, 'http://localhost:7071');
-      fs.writeFileSync(TRANSCRIPT, `$ npm run play -- --url http://localhost:7071 --name ${name}\n\n${shown}\n$\n`);
+      fs.writeFileSync(TRANSCRIPT, `$ npm run play -- --url http://localhost:7071 --name ${name}\n${shown}\n$\n`);
     }
   });
 
   it.skipIf(!PTY)('through a pseudo-terminal: Ctrl-C exits 0 and gives the terminal back', async () => {
-    const c = play(host, `ctrlc${randomUUID().slice(0, 6)}`, { tty: true, env: { GAME_PASSWORD: 'from env', NO_COLOR: '1' } });
+    const c = play(host.url, `ctrlc${randomUUID().slice(0, 6)}`, { tty: true, env: { GAME_PASSWORD: 'from env', NO_COLOR: '1' } });
     await c.until('the input prompt', () => c.screen.current() === '>');
     expect(c.out).not.toContain('\x1b[1;33m');
     c.child.stdin!.write('half a line\x03');
@@ -190,21 +195,40 @@ describe('the terminal client', () => {
   it('a wrong password is refused with the reason and exit code 1, from the pipe and from GAME_PASSWORD', async () => {
     const name = `bob${randomUUID().slice(0, 6)}`;
     await Player.join(host, name);
-    const piped = play(host, name);
+    const piped = play(host.url, name);
     piped.type('not it');
     expect(await piped.exited).toBe(1);
     expect(piped.err).toBe(`! Sign-in as ${JSON.stringify(name)} failed: Wrong password for player ${JSON.stringify(name)}.\n`);
-    const fromEnv = play(host, name, { env: { GAME_PASSWORD: 'nor this' } });
+    const fromEnv = play(host.url, name, { env: { GAME_PASSWORD: 'nor this' } });
     expect(await fromEnv.exited).toBe(1);
     expect(fromEnv.err).toContain('Wrong password');
-    const none = play(host, name);
+    const none = play(host.url, name);
     none.child.stdin!.end();
     expect(await none.exited).toBe(1);
     expect(none.err).toBe('! No password given: nothing was done.\n');
   });
 
+  it('from a script: the lines are sent, what they said is shown, and the end of input exits 0', async () => {
+    const c = play(host.url, `scripted${randomUUID().slice(0, 6)}`, { env: { GAME_PASSWORD: 'pw' } });
+    c.child.stdin!.end('help waitloop\nnosuchthing\n');
+    expect(await c.exited).toBe(0);
+    expect(c.out).toBe(`waitloop: Waits 5 seconds, then asks whether to wait again (seed example of @interactive).\nCommand 'nosuchthing' is not available. Type "help" for help.\n`);
+  });
+
+  it('an app that cannot be reached is one line and exit code 1', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const c = play(`http://127.0.0.1:${closed}`, 'nobody', { env: { GAME_PASSWORD: 'pw' } });
+    expect(await c.exited).toBe(1);
+    expect(c.err).toBe(`! Cannot reach the game at http://127.0.0.1:${closed} (ECONNREFUSED). Is it running? Check --url.\n`);
+  });
+
   it('a bad command line gets the usage and exit code 2', async () => {
-    const c = play(host, 'x', { args: ['--nope'] });
+    const c = play(host.url, 'x', { args: ['--nope'] });
     expect(await c.exited).toBe(2);
     expect(c.err).toMatch(/Unknown option '--nope'[^]*Usage: npm run play -- --name <name>/);
   });
@@ -220,7 +244,7 @@ describe.each([
     const opts = { storage: 'table' as const, autoSkip: true, taskHub: `Term${id}` };
     let host = await startGame(env, opts);
     try {
-      const c = play(host, 'rejoiner', { env: { GAME_PASSWORD: 'pw' }, args });
+      const c = play(host.url, 'rejoiner', { env: { GAME_PASSWORD: 'pw' }, args });
       c.type('testdelay');
       await c.until('"Test!"', () => c.count('Test!') === 1);
       const port = Number(new URL(host.url).port);
@@ -244,7 +268,7 @@ describe.each([
 it('a stream the server ends (GAME_STREAM_SECONDS) is reopened quietly from the last id: nothing missed, nothing twice', async () => {
   const host = await startGame({ GAME_STREAM_SECONDS: '1' }, { autoSkip: true });
   try {
-    const c = play(host, 'streamer', { env: { GAME_PASSWORD: 'pw' } });
+    const c = play(host.url, 'streamer', { env: { GAME_PASSWORD: 'pw' } });
     c.type('testdelay');
     await c.until('"Test!"', () => c.count('Test!') === 1);
     await new Promise((r) => setTimeout(r, 2500)); // two ends of a 1 s stream
@@ -262,7 +286,7 @@ it('a stream the server ends (GAME_STREAM_SECONDS) is reopened quietly from the 
 it('lines typed faster than the rate limit are sent again after Retry-After, and each runs once', async () => {
   const host = await startGame({ GAME_INPUT_BURST: '1', GAME_INPUT_RATE: '1' }, { autoSkip: true });
   try {
-    const c = play(host, 'hasty', { env: { GAME_PASSWORD: 'pw' } });
+    const c = play(host.url, 'hasty', { env: { GAME_PASSWORD: 'pw' } });
     c.child.stdin!.write('testdelay\ntestdelay\n');
     await c.until('two "Test!"', () => c.count('Test!') === 2);
     expect(c.err).toContain('\n! Sending "testdelay" again in 1 s (rate_limited)…\n');
@@ -277,7 +301,7 @@ it('lines typed faster than the rate limit are sent again after Retry-After, and
 it('a server without /api/stream (404) is read by long polling, said once', async () => {
   const host = await startGame({ 'AzureWebJobs.stream.Disabled': 'true' }, { autoSkip: true });
   try {
-    const c = play(host, 'older', { env: { GAME_PASSWORD: 'pw' } });
+    const c = play(host.url, 'older', { env: { GAME_PASSWORD: 'pw' } });
     c.type('testdelay');
     await c.until('"Test!"', () => c.count('Test!') === 1);
     c.child.stdin!.end();
