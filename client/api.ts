@@ -41,10 +41,13 @@ export function errorCode(r: Reply): string {
   return typeof error?.code === 'string' ? error.code : '';
 }
 
-/** A short reason for a failed request: the cause of a fetch TypeError (ECONNREFUSED …) or the error's message. */
+/**
+ * A short reason for a failed request: the system error code under a fetch TypeError (ECONNREFUSED, ECONNRESET),
+ * undici's own words for its errors ("other side closed", not UND_ERR_SOCKET), else the error's message.
+ */
 export function networkReason(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.code === 'string' && !cause.code.startsWith('UND_ERR')) return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
   return err instanceof Error ? err.message : String(err);
 }

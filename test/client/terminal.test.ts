@@ -184,7 +184,7 @@ describe('the terminal client', () => {
     }
   });
 
-  it.skipIf(!PTY)('through a pseudo-terminal: Ctrl-C exits 0 and gives the terminal back', async () => {
+  it.skipIf(!PTY)('through a pseudo-terminal: Ctrl-C with half a line typed exits 0; NO_COLOR means no colors', async () => {
     const c = play(host.url, `ctrlc${randomUUID().slice(0, 6)}`, { tty: true, env: { GAME_PASSWORD: 'from env', NO_COLOR: '1' } });
     await c.until('the input prompt', () => c.screen.current() === '>');
     expect(c.out).not.toContain('\x1b[1;33m');
@@ -213,6 +213,14 @@ describe('the terminal client', () => {
     c.child.stdin!.end('help waitloop\nnosuchthing\n');
     expect(await c.exited).toBe(0);
     expect(c.out).toBe(`waitloop: Waits 5 seconds, then asks whether to wait again (seed example of @interactive).\nCommand 'nosuchthing' is not available. Type "help" for help.\n`);
+  });
+
+  it('SIGINT (Ctrl-C at a shell running it in a pipeline) exits 0', async () => {
+    const c = play(host.url, `signalled${randomUUID().slice(0, 6)}`, { env: { GAME_PASSWORD: 'pw' } });
+    c.type('testdelay');
+    await c.until('"Test!"', () => c.count('Test!') === 1);
+    c.child.kill('SIGINT');
+    expect(await c.exited).toBe(0);
   });
 
   it('an app that cannot be reached is one line and exit code 1', async () => {
@@ -249,7 +257,7 @@ describe.each([
       await c.until('"Test!"', () => c.count('Test!') === 1);
       const port = Number(new URL(host.url).port);
       await host.dispose();
-      await c.until('"reconnecting…"', () => c.err.includes('* reconnecting… ('));
+      await c.until('"reconnecting…"', () => /^\* reconnecting… \((ECONNRESET|ECONNREFUSED|other side closed)\)$/m.test(c.err));
       host = await startGame(env, { ...opts, port });
       await c.until('"connected"', () => c.err.includes('* connected'));
       c.type('testdelay');
