@@ -1,5 +1,5 @@
 // .funcignore, for a Core Tools publish from the project root: local data (Azurite's tables hold password hashes),
-// local settings, tests, infra and packaging output stay out; what a remote build compiles (TypeScript sources,
+// local settings, tests, the terminal client, infra and packaging output stay out; what a remote build compiles (TypeScript sources,
 // tsconfig.json, the lockfile) goes up; and every line names something that exists here (no stale names).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,12 +45,13 @@ const localArtifacts = [
   'dist/devhost/cli.js',
   'dist/test/x.js',
   'dist/bench/run.js',
+  'dist/client/terminal.js',
 ];
 
 describe('.funcignore', () => {
   it('keeps out local data, local settings, tests, tooling, infra and packaging output', () => {
     for (const file of localArtifacts) expect(ignored(file), file).toBe(true);
-    for (const file of ['local.settings.example.json', 'vitest.config.mts', 'eslint.config.mjs', 'test/game/seed.test.ts', 'devhost/cli.ts', 'bench/run.ts', 'infra/main.bicep', 'azure.yaml', 'scripts/package.js', '.ci/run', '.github/workflows/ci.yml']) {
+    for (const file of ['local.settings.example.json', 'vitest.config.mts', 'eslint.config.mjs', 'test/game/seed.test.ts', 'devhost/cli.ts', 'bench/run.ts', 'client/terminal.ts', 'infra/main.bicep', 'azure.yaml', 'scripts/package.js', '.ci/run', '.github/workflows/ci.yml']) {
       expect(ignored(file), file).toBe(true);
     }
   });

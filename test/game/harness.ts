@@ -10,14 +10,21 @@ export const SECRET = 'test-secret-0123456789abcdef0123456789';
 /** GAME_OPERATOR_KEY of the test hosts (operator routes: test/game/operators.test.ts). */
 export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef0123456789';
 
-/** Starts the app with dev commands on, a private table prefix and the given extra settings. */
-export async function startGame(env: Record<string, string> = {}, opts: { storage?: 'memory' | 'table' } = {}): Promise<TestHost> {
+/**
+ * Starts the app with dev commands on, a private table prefix and the given extra settings. `autoSkip` jumps the
+ * virtual clock to each next timer when idle (for tests that drive the app only over HTTP); a `port` and `taskHub`
+ * of an earlier host (with the same GAME_TABLE_PREFIX in env) start it again where that one stopped.
+ */
+export async function startGame(env: Record<string, string> = {}, opts: { storage?: 'memory' | 'table'; autoSkip?: boolean; port?: number; taskHub?: string } = {}): Promise<TestHost> {
   const storage = process.env.AzureWebJobsStorage;
   if (!storage) throw new Error('AzureWebJobsStorage is not set: run through vitest (its global setup starts Azurite).');
   return startTestHost({
     appDir: APP_DIR,
     storage: opts.storage ?? 'memory',
     clock: 'virtual',
+    autoSkip: opts.autoSkip,
+    port: opts.port,
+    taskHub: opts.taskHub,
     env: {
       AzureWebJobsStorage: storage,
       GAME_TOKEN_SECRET: SECRET,

@@ -1,0 +1,238 @@
+// The player's messages as they arrive: GET /api/stream (server-sent events read with fetch), or long polling
+// GET /api/messages?wait=25 when the server has no stream route (404) or the player asked for it. Reconnects on its
+// own with backoff from the last cursor, so nothing is missed and nothing comes twice.
+import { ClientError, errorText, networkReason, sleep, type GameApi, type Message } from './api';
+import { SseParser } from './sse';
+
+/** How the feed is connected; `reconnecting` is said once per outage, `connected` once when it is over. */
+export type FeedStatus = { kind: 'reconnecting'; reason: string } | { kind: 'connected' } | { kind: 'fallback'; reason: string };
+
+export interface FeedOptions {
+  /** Use long polling even when the server has the stream route. */
+  longPoll?: boolean;
+  /** Messages in arrival order, one batch per chunk read; the feed waits for each call before the next. */
+  onMessages(messages: Message[]): Promise<void>;
+  onStatus(status: FeedStatus): void;
+  /** First wait after a failure (the stream's `retry:` replaces it); doubles up to maxBackoffMs. Default 500. */
+  backoffMs?: number;
+  /** Default 10 s. */
+  maxBackoffMs?: number;
+  /** A stream silent this long (no keepalive either) is reopened. Default 45 s (3 of the server's default heartbeats). */
+  silenceMs?: number;
+}
+
+/** The long poll's wait, in seconds (the route's maximum). */
+export const POLL_WAIT_SECONDS = 25;
+
+/** Why one connection ended. */
+type Outcome = 'again' | 'failed';
+
+/**
+ * Reads the player's messages until stop().
+ * @example
+ * const feed = new MessageFeed(api, { onMessages: async (ms) => ms.forEach((m) => console.log(m.text)), onStatus: console.error });
+ * void feed.run();
+ * // … later
+ * await feed.stop();
+ */
+export class MessageFeed {
+  /** Cursor after the last message delivered; undefined before the first. */
+  cursor: string | undefined;
+  /** 'stream' until the server answers 404 to it (or longPoll was asked for). */
+  mode: 'stream' | 'poll';
+  private stopped = new AbortController();
+  private current: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private down = false;
+  private failures = 0;
+  private retryMs: number;
+  private quickPoll = true;
+  private lastFailure = '';
+  private renewed = false;
+
+  constructor(
+    private readonly api: GameApi,
+    private readonly opts: FeedOptions,
+  ) {
+    this.mode = opts.longPoll ? 'poll' : 'stream';
+    this.retryMs = opts.backoffMs ?? 500;
+  }
+
+  /** Runs until stop(); rejects with ClientError when the session cannot be renewed. */
+  run(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Closes the open stream or poll and ends run(). */
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    this.current?.abort();
+    await this.running?.catch(() => undefined);
+  }
+
+  /** After stop(): one last read of what arrived meanwhile (end of input: the answers to the last lines show). */
+  async drain(): Promise<void> {
+    try {
+      const r = await this.api.authed('GET', `messages?${this.query(0)}`);
+      if (r.status === 200) await this.deliverPage(r.data);
+    } catch {
+      // Best effort: the player is leaving.
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped.signal.aborted) {
+      const controller = new AbortController();
+      this.current = controller;
+      let outcome: Outcome;
+      let reason = '';
+      try {
+        outcome = this.mode === 'stream' ? await this.streamOnce(controller) : await this.pollOnce(controller);
+      } catch (err) {
+        if (err instanceof ClientError) throw err;
+        // A stream (or poll) silent past its time is reopened at once, quietly: only if that fails is it an outage.
+        outcome = controller.signal.reason === 'silence' ? 'again' : 'failed';
+        reason = networkReason(err);
+      }
+      if (this.stopped.signal.aborted) return;
+      if (outcome === 'again') {
+        this.failures = 0;
+        continue;
+      }
+      this.failures += 1;
+      this.quickPoll = true;
+      if (!this.down) {
+        this.down = true;
+        this.opts.onStatus({ kind: 'reconnecting', reason: reason || this.lastFailure });
+      }
+      const backoff = Math.min(this.retryMs * 2 ** (this.failures - 1), this.opts.maxBackoffMs ?? 10_000);
+      await sleep(backoff + Math.floor(Math.random() * 250), this.stopped.signal);
+    }
+  }
+
+  /** Called when a request was answered as it should be: ends an outage. */
+  private connected(): void {
+    if (this.down) {
+      this.down = false;
+      this.opts.onStatus({ kind: 'connected' });
+    }
+  }
+
+  private failed(why: string): Outcome {
+    this.lastFailure = why;
+    return 'failed';
+  }
+
+  private query(wait: number): string {
+    const q = new URLSearchParams({ wait: String(wait) });
+    if (this.cursor) q.set('after', this.cursor);
+    return q.toString();
+  }
+
+  private async streamOnce(controller: AbortController): Promise<Outcome> {
+    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${this.api.token}` };
+    if (this.cursor) headers['last-event-id'] = this.cursor;
+    const res = await fetch(this.api.route('stream'), { headers, signal: controller.signal });
+    if (res.status !== 200 || !res.body) {
+      const reply = await replyOf(res);
+      if (res.status === 404) {
+        this.mode = 'poll';
+        this.opts.onStatus({ kind: 'fallback', reason: 'the server has no /api/stream' });
+        return 'again';
+      }
+      if (res.status === 401) {
+        // The token expired: sign in again once; refused again right after that, the session is over.
+        if (this.renewed) throw new ClientError(`The game refused the session: ${errorText(reply)}`);
+        this.renewed = true;
+        await this.api.renew(reply);
+        return 'again';
+      }
+      return this.failed(errorText(reply));
+    }
+    this.connected();
+    this.renewed = false;
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    const silenceMs = this.opts.silenceMs ?? 45_000;
+    let watchdog = setTimeout(() => controller.abort('silence'), silenceMs);
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => controller.abort('silence'), silenceMs);
+        const batch: Message[] = [];
+        let ended = false;
+        for (const item of parser.feed(decoder.decode(chunk, { stream: true }))) {
+          if (item.kind === 'retry') this.retryMs = item.ms;
+          if (item.kind !== 'event') continue;
+          if (item.event === 'message') {
+            const message = parseMessage(item.data);
+            if (message) batch.push(message);
+            if (item.id) this.cursor = item.id;
+          } else if (item.event === 'end') ended = true;
+        }
+        if (batch.length > 0) await this.opts.onMessages(batch);
+        this.failures = 0;
+        // The server ends each stream well before the platform's request limit: reconnect at once, quietly.
+        if (ended) return 'again';
+      }
+    } finally {
+      clearTimeout(watchdog);
+      controller.abort();
+    }
+    return this.failed('the stream closed');
+  }
+
+  private async pollOnce(controller: AbortController): Promise<Outcome> {
+    const wait = this.quickPoll ? 0 : POLL_WAIT_SECONDS;
+    const started = Date.now();
+    const timeout = setTimeout(() => controller.abort('silence'), (wait + 15) * 1000);
+    let reply;
+    try {
+      reply = await this.api.authed('GET', `messages?${this.query(wait)}`, { signal: controller.signal });
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (reply.status === 401) throw new ClientError(`The game refused the session: ${errorText(reply)}`); // after signing in again
+    if (reply.status !== 200 || !Array.isArray(reply.data?.messages)) return this.failed(errorText(reply));
+    this.connected();
+    const count = await this.deliverPage(reply.data);
+    // The first read (and the first after an outage) does not wait, so the history shows at once; a full page
+    // means more are waiting.
+    this.quickPoll = count >= 100;
+    if (wait > 0 && count === 0 && Date.now() - started < 1000) await sleep(1000, this.stopped.signal); // a server that does not hold the poll
+    return 'again';
+  }
+
+  private async deliverPage(data: Record<string, unknown> | null): Promise<number> {
+    const messages = (Array.isArray(data?.messages) ? data.messages : []).map(toMessage).filter((m): m is Message => m !== null);
+    if (typeof data?.cursor === 'string') this.cursor = data.cursor;
+    if (messages.length > 0) await this.opts.onMessages(messages);
+    return messages.length;
+  }
+}
+
+/** A message event's data, or null when it is not one (a newer server's event this client does not know). */
+function parseMessage(data: string): Message | null {
+  try {
+    return toMessage(JSON.parse(data));
+  } catch {
+    return null;
+  }
+}
+
+function toMessage(value: unknown): Message | null {
+  const m = value as Record<string, unknown> | null;
+  if (!m || typeof m !== 'object' || typeof m.text !== 'string') return null;
+  return { id: String(m.id ?? ''), text: m.text, time: String(m.time ?? '') };
+}
+
+async function replyOf(res: Response): Promise<{ status: number; data: Record<string, unknown> | null; retryAfterMs: number | null }> {
+  let data: Record<string, unknown> | null = null;
+  try {
+    data = (await res.json()) as Record<string, unknown>;
+  } catch {
+    data = null;
+  }
+  return { status: res.status, data, retryAfterMs: null };
+}
