@@ -75,7 +75,7 @@ interface Game {
   stop(): Promise<void>;
 }
 
-export async function startGame(name: string, env: Record<string, string>, durableStore: 'memory' | 'table' = 'table'): Promise<Game> {
+export async function startGame(name: string, env: Record<string, string>, durableStore: 'memory' | 'table' = 'table', hostNodeArgs: string[] = []): Promise<Game> {
   if (!env.AzureWebJobsStorage) {
     throw new Error('AzureWebJobsStorage is not set: pass {"env":{"AzureWebJobsStorage":"<Azurite connection string>"}} (bench/run.ts does) or set it in the environment.');
   }
@@ -85,7 +85,7 @@ export async function startGame(name: string, env: Record<string, string>, durab
     const base = `http://127.0.0.1:${port}`;
     // BENCH_HOST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the host process.
     const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...HOST_NODE_FLAGS, ...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
+    const child = spawn(process.execPath, [...HOST_NODE_FLAGS, ...hostNodeArgs, ...nodeArgs, CLI, ROOT, '--port', String(port), '--storage', durableStore, '--clock', 'real', '--task-hub', `GameBench${id}${attempt}`, '--quiet'], {
       cwd: ROOT,
       env: { ...process.env, ...env, GAME_TOKEN_SECRET: SECRET, GAME_DEV_COMMANDS: '1', GAME_SIGNUPS_PER_HOUR: '1000', GAME_TABLE_PREFIX: `b${id}${attempt}`.replace(/[^A-Za-z0-9]/g, '') },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -338,7 +338,7 @@ let ticksPerSecond: number | undefined;
  * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. Less sensitive
  * than a rate to other load on a shared machine, so A/B runs can compare what a change costs per command.
  */
-function cpuMsOf(pid: number | undefined): number | undefined {
+export function cpuMsOf(pid: number | undefined): number | undefined {
   try {
     ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -92,14 +92,41 @@ function noteWritten(player: string, ms: number): void {
   remember(lastWritten, player, Math.max(lastWritten.get(player) ?? 0, ms), LAST_WRITTEN_PLAYERS);
 }
 
-/** Local wake-ups for long polls in this process. Only a latency shortcut: readers also poll the table. */
+/** Local wake-ups for waiting readers in this process (watch.ts). Only a latency shortcut: readers also poll the table. */
 const written = new EventEmitter();
 written.setMaxListeners(0);
 
 /** A message row as stored. */
-interface Row {
+export interface Row {
   rowKey: string;
   text: string;
+}
+
+/**
+ * Calls `listener` with the rows this process commits to `player`'s outbox, until the returned function is called.
+ *
+ * @example
+ * const stop = onWritten('alice', (rows) => wake());
+ * stop();
+ */
+export function onWritten(player: string, listener: (rows: Row[]) => void): () => void {
+  written.on(player, listener);
+  return () => {
+    written.off(player, listener);
+  };
+}
+
+/**
+ * How many readers of this process are listening for writes (onWritten), all players together: 0 when no
+ * long poll or stream is open. Tests check that closed streams leave nothing behind.
+ *
+ * @example
+ * expect(writeListenerCount()).toBe(0);
+ */
+export function writeListenerCount(): number {
+  let n = 0;
+  for (const player of written.eventNames()) n += written.listenerCount(player);
+  return n;
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
@@ -242,6 +269,11 @@ async function exists(player: string, rowKey: string): Promise<boolean> {
 export const CURSOR_MEMORY = 128;
 
 interface Cursor {
+  /**
+   * Whose outbox the cursor reads (a short hash of the player), so another player's cursor is refused instead of
+   * silently skipping this player's messages. Cursors made before it was added have none and are taken as they are.
+   */
+  p?: string;
   /** Newest row key returned so far. */
   k: string;
   /**
@@ -265,11 +297,23 @@ const idOfEntry = (entry: string): string => entry.slice(entry.indexOf('.') + 1)
 /** A cursor's `k`: a message row key (writeMessages' keyOf), or the start of the partition. */
 const CURSOR_KEY = /^m\d{15}(\.\d{8,}\.[0-9a-f]{16}\.\d{4,})?$/;
 
-function decodeCursor(cursor: string | undefined): Cursor | undefined {
+const playerTags = new Map<string, string>();
+/** The cursor's tag of a player (Cursor.p). */
+function playerTag(player: string): string {
+  return playerTags.get(player) ?? remember(playerTags, player, createHash('sha256').update(`cursor:${player}`).digest('base64url').slice(0, 8), SEEN_IDS_MAX);
+}
+
+/** Where a cursor came from, as its error message names it. */
+export type CursorSource = 'after' | 'Last-Event-ID';
+
+function decodeCursor(cursor: string | undefined, player: string, source: CursorSource = 'after'): Cursor | undefined {
   if (!cursor) return undefined;
+  const named = source === 'after' ? `after=${JSON.stringify(cursor.slice(0, 60))}` : `Last-Event-ID ${JSON.stringify(cursor.slice(0, 60))}`;
+  let decoded: Cursor | undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
     if (
+      (value.p === undefined || (typeof value.p === 'string' && /^[\w-]{8}$/.test(value.p))) &&
       typeof value.k === 'string' &&
       CURSOR_KEY.test(value.k) &&
       Array.isArray(value.s) &&
@@ -277,21 +321,47 @@ function decodeCursor(cursor: string | undefined): Cursor | undefined {
       value.s.every((e) => typeof e === 'string' && /^[0-9a-z]+\.[\w-]+$/.test(e)) &&
       (value.lo === undefined || (Number.isSafeInteger(value.lo) && value.lo >= 0))
     ) {
-      const decoded: Cursor = { k: value.k, s: value.s, lo: value.lo };
+      const candidate: Cursor = { p: value.p, k: value.k, s: value.s, lo: value.lo };
       // Only the exact text encodeCursor makes: base64 decoding skips characters outside its alphabet and takes padding
       // or standard base64, and JSON takes other key orders, spaces and extra keys; none of those is a cursor we made.
-      if (encodeCursor(decoded) === cursor) return decoded;
+      if (encodeCursor(candidate) === cursor) decoded = candidate;
     }
   } catch {
     // fall through to the error below
   }
-  throw new GameError('invalid_query', `after=${JSON.stringify(cursor.slice(0, 60))} is not a cursor this server returned; omit it to read from the start.`);
+  if (!decoded) throw new GameError('invalid_query', `${named} is not a cursor this server returned; omit it to read from the start.`);
+  if (decoded.p !== undefined && decoded.p !== playerTag(player)) {
+    throw new GameError('invalid_query', `${named} is a cursor of another player's messages; use a cursor you were given, or omit it to read from the start.`);
+  }
+  return decoded;
 }
 
-const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+/** One fixed key order (JSON.stringify drops the undefined ones), so a cursor has exactly one spelling. */
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify({ p: c.p, k: c.k, s: c.s, lo: c.lo })).toString('base64url');
+
+/**
+ * Checks a cursor a client sent before anything is read, so a stream can refuse it with a 400 before it opens.
+ *
+ * @example
+ * checkCursor('alice', req.headers.get('last-event-id') ?? undefined, 'Last-Event-ID'); // GameError('invalid_query') if bad
+ */
+export function checkCursor(player: string, cursor: string | undefined, source: CursorSource): void {
+  decodeCursor(cursor, player, source);
+}
 
 /** The ids (short hashes) of the messages a cursor already returned. */
 const seenSet = (from: Cursor | undefined): Set<string> => new Set((from?.s ?? []).map(idOfEntry));
+
+/** A page of messages and the cursor that reads on after it. */
+export interface MessagePage {
+  messages: ReadMessage[];
+  cursor: string;
+}
+
+/** A page with a cursor per message: `after[i]` resumes right after `messages[i]` (a stream's event ids). */
+export interface EachPage extends MessagePage {
+  after: string[];
+}
 
 /**
  * Reads a player's messages after `cursor`, oldest first, at most 100; returns them and the next cursor.
@@ -299,8 +369,23 @@ const seenSet = (from: Cursor | undefined): Set<string> => new Set((from?.s ?? [
  * @example
  * const { messages, cursor } = await readMessages('alice', previousCursor);
  */
-export async function readMessages(player: string, cursor?: string, nowMs = Date.now()): Promise<{ messages: ReadMessage[]; cursor: string }> {
-  const from = decodeCursor(cursor);
+export async function readMessages(player: string, cursor?: string, nowMs = Date.now()): Promise<MessagePage> {
+  const { messages, cursor: next } = await readPage(player, cursor, nowMs, false);
+  return { messages, cursor: next };
+}
+
+/**
+ * Like readMessages, with a cursor after each message as well.
+ *
+ * @example
+ * const { messages, after } = await readMessagesEach('alice', cursor); // after[i]: the event id of messages[i]
+ */
+export function readMessagesEach(player: string, cursor?: string, nowMs = Date.now()): Promise<EachPage> {
+  return readPage(player, cursor, nowMs, true) as Promise<EachPage>;
+}
+
+async function readPage(player: string, cursor: string | undefined, nowMs: number, each: boolean): Promise<MessagePage & { after?: string[] }> {
+  const from = decodeCursor(cursor, player);
   const seen = seenSet(from);
   const low = lowKey(from, nowMs);
   const client = await table('Messages');
@@ -319,7 +404,21 @@ export async function readMessages(player: string, cursor?: string, nowMs = Date
   } catch (err) {
     throw storageError(err, `read messages of ${player}`);
   }
-  return pageAfter(from, rows);
+  return pageAfter(player, from, rows, each);
+}
+
+/**
+ * The page a reader at `cursor` gets from `rows` this process has just written (onWritten), without reading the
+ * table; rows behind the cursor's window or already returned are left out. Rows other instances wrote meanwhile
+ * are within the window of the cursor it returns, so the next table read still finds them.
+ *
+ * @example
+ * const page = pageOfWritten('alice', cursor, rows, Date.now(), true);
+ */
+export function pageOfWritten(player: string, cursor: string | undefined, rows: readonly Row[], nowMs: number, each: boolean): MessagePage & { after?: string[] } {
+  const from = decodeCursor(cursor, player);
+  const low = lowKey(from, nowMs);
+  return pageAfter(player, from, rows.filter((r) => r.rowKey >= low), each);
 }
 
 /** The oldest row key a read after `from` must look at (the window behind the cursor, within retention). */
@@ -328,13 +427,29 @@ function lowKey(from: Cursor | undefined, nowMs: number): string {
   return `m${pad(lowMs, 15)}`;
 }
 
-/** The page of `rows` (not yet seen, at or above the low key) a reader at `from` gets, and its next cursor. */
-function pageAfter(from: Cursor | undefined, candidates: Row[]): { messages: ReadMessage[]; cursor: string } {
+/**
+ * The page of `candidates` (not yet seen, at or above the low key) a reader at `from` gets, and its next cursor;
+ * with `each`, also the cursor after each message (the cursors a reader taking one message at a time would get).
+ */
+function pageAfter(player: string, from: Cursor | undefined, candidates: readonly Row[], each: boolean): MessagePage & { after?: string[] } {
   const seen = seenSet(from);
-  const rows = candidates.filter((r) => !seen.has(seenId(r.rowKey)));
-  rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
+  const unique = new Map<string, Row>();
+  for (const r of candidates) if (!seen.has(seenId(r.rowKey))) unique.set(r.rowKey, r);
+  const rows = [...unique.values()].sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
   const page = rows.slice(0, PAGE);
   const messages = page.map((row) => ({ id: row.rowKey, text: row.text, time: new Date(timeOfKey(row.rowKey)).toISOString() }));
+  if (!each) return { messages, cursor: encodeCursor(advance(player, from, page)) };
+  const after: string[] = [];
+  let at = from;
+  for (const row of page) {
+    at = advance(player, at, [row]);
+    after.push(encodeCursor(at));
+  }
+  return { messages, cursor: after.length > 0 ? after[after.length - 1] : encodeCursor(advance(player, from, [])), after };
+}
+
+/** The cursor after `page` (sorted, unseen rows) for a reader at `from`. */
+function advance(player: string, from: Cursor | undefined, page: readonly Row[]): Cursor {
   let k = from?.k ?? `m${pad(0, 15)}`;
   for (const row of page) if (row.rowKey > k) k = row.rowKey;
   const kt = timeOfKey(k);
@@ -354,49 +469,7 @@ function pageAfter(from: Cursor | undefined, candidates: Row[]): { messages: Rea
     kept = remembered.filter((e) => e.t >= lo!);
   }
   const s = kept.map((e) => `${(kt - e.t).toString(36)}.${e.id}`);
-  return { messages, cursor: encodeCursor(lo === undefined ? { k, s } : { k, s, lo }) };
-}
-
-/**
- * Like readMessages, but when nothing is there yet, waits up to `waitSeconds` for a message to arrive.
- *
- * @example
- * const result = await waitForMessages('alice', cursor, 25);
- */
-export async function waitForMessages(player: string, cursor: string | undefined, waitSeconds: number, pollMs = 1000): Promise<{ messages: ReadMessage[]; cursor: string }> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  for (;;) {
-    // Subscribe before reading so a write between the read and the wait is not missed.
-    const pushed: Row[] = [];
-    let wake: () => void = () => undefined;
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    const onWrite = (rows: Row[]): void => {
-      pushed.push(...rows);
-      wake();
-    };
-    written.on(player, onWrite);
-    try {
-      const result = await readMessages(player, cursor);
-      const left = deadline - Date.now();
-      if (result.messages.length > 0 || left <= 0) return result;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(pollMs, left))))]);
-      clearTimeout(timer);
-      cursor = result.cursor;
-      // Rows this process just committed answer the wait without another query; rows written elsewhere
-      // meanwhile are within the cursor's window and come with the next read.
-      if (pushed.length > 0) {
-        const from = decodeCursor(cursor);
-        const low = lowKey(from, Date.now());
-        const fresh = pageAfter(from, pushed.filter((r) => r.rowKey >= low));
-        if (fresh.messages.length > 0) return fresh;
-      }
-    } finally {
-      written.off(player, onWrite);
-    }
-  }
+  return { p: playerTag(player), k, s, lo };
 }
 
 /**

@@ -148,4 +148,11 @@ export const settings = {
   inputRate: (): number => intSetting('GAME_INPUT_RATE', 10, 1, 10_000),
   /** `GAME_INPUT_BURST`: lines one player may send at once before GAME_INPUT_RATE applies (default 30). */
   inputBurst: (): number => intSetting('GAME_INPUT_BURST', 30, 1, 100_000),
+  /**
+   * `GAME_STREAM_SECONDS`: how long one GET /api/stream stays open before it ends with `event: end` and the client
+   * reconnects (default 120; at most 220, under the 230 s Azure's front end allows a request).
+   */
+  streamSeconds: (): number => intSetting('GAME_STREAM_SECONDS', 120, 1, 220),
+  /** `GAME_STREAM_HEARTBEAT_SECONDS`: a quiet stream sends a `: keepalive` comment this often, for proxies (default 15). */
+  streamHeartbeatSeconds: (): number => intSetting('GAME_STREAM_HEARTBEAT_SECONDS', 15, 1, 220),
 };

@@ -3,7 +3,7 @@
 import './lib/app';
 import { app } from '@azure/functions';
 import { GameError } from '../core/errors';
-import { waitForMessages } from '../core/outbox';
+import { waitForMessages } from '../core/watch';
 import { authenticate, json, route } from './lib/http';
 
 app.http('messages', {
@@ -14,8 +14,9 @@ app.http('messages', {
     const player = authenticate(req);
     const after = req.query.get('after') ?? undefined;
     const rawWait = req.query.get('wait') ?? '0';
-    const wait = Number(rawWait);
-    if (rawWait.trim() === '' || !Number.isFinite(wait) || wait < 0 || wait > 25) {
+    // Decimal seconds only: Number() would also take hex, exponents, signs and spaces ("0x10", "1e1", " 5").
+    const wait = /^\d+(\.\d+)?$/.test(rawWait) ? Number(rawWait) : NaN;
+    if (!Number.isFinite(wait) || wait > 25) {
       throw new GameError('invalid_query', `wait=${JSON.stringify(rawWait.slice(0, 20))} must be a number of seconds from 0 to 25.`);
     }
     if (after !== undefined && after.length > 16 * 1024) throw new GameError('invalid_query', 'after= is longer than any cursor this server returns.');

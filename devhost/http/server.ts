@@ -184,6 +184,19 @@ export class HostServer {
       res.end();
       return;
     }
+    if (!this.o.app.registry.httpStream) {
+      // Without `enableHttpStream` the worker reads the whole body before it answers (library toRpcHttp:
+      // `await response.arrayBuffer()`), so a streamed body reaches the client only once it has ended.
+      let bytes: Buffer;
+      try {
+        bytes = Buffer.from(await new Response(response.body).arrayBuffer());
+      } catch (err) {
+        this.o.log({ level: 'error', functionName: fn.name, invocationId, message: `Executed 'Functions.${fn.name}' (Failed): its response body failed: ${err instanceof Error ? err.stack : String(err)}` });
+        return sendApi(res, { status: 500, body: { error: { code: 'FunctionError', message: `Exception while executing function: Functions.${fn.name}: ${messageOf(err)}` } } });
+      }
+      res.end(bytes);
+      return;
+    }
     await writeBody(res, response.body);
   }
 
@@ -207,7 +220,10 @@ function setHeaderSafely(res: http.ServerResponse, name: string, value: string):
 
 /**
  * Copy a web stream to the response chunk by chunk (a streamed body reaches the client as it is made;
- * a one-chunk body costs one write). Stops reading when the client goes away.
+ * a one-chunk body costs one write). When the client goes away it stops reading and cancels the body, so the
+ * handler's stream learns it at once (its `cancel` runs). The real worker does not: it writes every chunk into the
+ * host's proxy connection without watching for its close (library httpProxy.ts sendProxyResponse;
+ * azure-functions-nodejs-library#294, open), so there a stream runs until it ends by itself (README, differences).
  */
 async function writeBody(res: http.ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();

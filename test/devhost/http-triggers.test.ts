@@ -150,6 +150,28 @@ describe.each(STORES)('an app whose package.json main is a glob, on the %s store
   });
 });
 
+describe('an app without HTTP streams', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startFixture('stream-app', 'memory', { env: { FIXTURE_HTTP_STREAM: '0' } });
+  });
+  afterAll(async () => {
+    await host?.dispose();
+  });
+
+  it('answers a streamed body only once it has ended, as the worker does without enableHttpStream', { timeout: 15_000 }, async () => {
+    const res = host.fetch('/api/stream');
+    // Nothing arrives, not even the status, while the handler's body waits for /api/release.
+    const early = await Promise.race([res.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 300))]);
+    expect(early).toBe('waiting');
+    expect((await host.fetch('/api/release', { method: 'POST' })).status).toBe(204);
+    const done = await res;
+    expect(done.headers.get('content-length')).toBe(String('chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n'.length));
+    expect(await done.text()).toBe('chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+  });
+});
+
 describe('an app with HTTP streams enabled', () => {
   let host: TestHost;
 
@@ -181,6 +203,23 @@ describe('an app with HTTP streams enabled', () => {
       text += decoder.decode(value, { stream: true });
     }
     expect(text).toBe('chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+  });
+
+  it("cancels the handler's body stream when the client goes away", async () => {
+    const abort = new AbortController();
+    const res = await host.fetch('/api/endless', { signal: abort.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^tick/);
+    expect(await (await host.fetch('/api/cancelled')).json()).toEqual({ cancelled: 0, running: 1 });
+    abort.abort();
+    const deadline = Date.now() + 5000;
+    let state: unknown;
+    while (Date.now() < deadline) {
+      state = await (await host.fetch('/api/cancelled')).json();
+      if ((state as { running: number }).running === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(state).toEqual({ cancelled: 1, running: 0 });
   });
 
   it('hands the handler the request body as a stream', async () => {

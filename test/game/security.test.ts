@@ -27,6 +27,7 @@ afterAll(async () => host?.dispose());
 const ROUTES: [string, string, unknown?][] = [
   ['POST', '/api/input', { text: 'look' }],
   ['GET', '/api/messages'],
+  ['GET', '/api/stream'],
   ['GET', '/api/prompts'],
   ['GET', '/api/tasks'],
   ['POST', '/api/tasks/some-id/cancel'],

@@ -1,0 +1,127 @@
+// A waiting reader of one player's outbox, shared by the long poll (GET /api/messages?wait=) and the stream
+// (GET /api/stream): it wakes at once on this process's writes to the player and reads the table every second for
+// what other instances wrote. One listener and at most one timer per watch, both gone when it closes.
+import { onWritten, pageOfWritten, readMessages, readMessagesEach, type EachPage, type MessagePage, type Row } from './outbox';
+
+/** How often a waiting reader reads the table for messages other instances wrote. */
+export const POLL_MS = 1000;
+
+export interface WatchOptions {
+  /** Milliseconds between table reads while nothing arrives (default POLL_MS). */
+  pollMs?: number;
+  /** Ends the watch (a stream whose client went away): a waiting next() returns at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One reader waiting for a player's messages, from a cursor on: each next() returns the following page.
+ *
+ * @example
+ * const watch = new MessageWatch('alice', cursor);
+ * try {
+ *   const { messages, after } = await watch.next(Date.now() + 25_000);
+ * } finally {
+ *   watch.close();
+ * }
+ */
+export class MessageWatch {
+  private cursor: string | undefined;
+  /** Rows this process wrote to the player since the last table read began. */
+  private pushed: Row[] = [];
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+  private readonly pollMs: number;
+  private readonly onAbort = (): void => this.close();
+
+  constructor(
+    readonly player: string,
+    cursor: string | undefined,
+    private readonly options: WatchOptions = {},
+  ) {
+    this.cursor = cursor;
+    this.pollMs = options.pollMs ?? POLL_MS;
+    // Subscribed before the first read, so a write between a read and the wait after it is not missed.
+    this.unsubscribe = onWritten(player, (rows) => {
+      this.pushed.push(...rows);
+      this.wake?.();
+    });
+    if (options.signal?.aborted) this.close();
+    else options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** True once close() ran (or the signal aborted). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * The messages after the watch's cursor (at most 100, each with the cursor after it), reading the table at least
+   * once; when there are none, waits until `untilMs` (epoch ms) for some and then returns an empty page. The watch
+   * moves on to the page's cursor.
+   *
+   * @example
+   * const page = await watch.next(Date.now()); // one read, no wait
+   */
+  async next(untilMs: number): Promise<EachPage> {
+    for (;;) {
+      // Rows pushed before this read began are committed, so the read finds them.
+      this.pushed = [];
+      const page = await readMessagesEach(this.player, this.cursor);
+      this.cursor = page.cursor;
+      if (page.messages.length > 0 || this.closed) return page;
+      const left = untilMs - Date.now();
+      if (left <= 0) return page;
+      await this.sleep(Math.min(this.pollMs, left));
+      if (this.pushed.length > 0) {
+        // This process's own writes answer without another read; the next read finds the rest.
+        const fresh = pageOfWritten(this.player, this.cursor, this.pushed, Date.now(), true) as EachPage;
+        if (fresh.messages.length > 0) {
+          this.cursor = fresh.cursor;
+          return fresh;
+        }
+      }
+      if (this.closed) return { messages: [], cursor: page.cursor, after: [] };
+    }
+  }
+
+  /** Stops listening and wakes a waiting next(). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.wake?.();
+  }
+
+  /** Waits `ms`, or less when a write arrives or the watch closes. */
+  private sleep(ms: number): Promise<void> {
+    if (this.pushed.length > 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+/**
+ * Reads a player's messages after `cursor`; when there are none yet, waits up to `waitSeconds` for some.
+ *
+ * @example
+ * const result = await waitForMessages('alice', cursor, 25);
+ */
+export async function waitForMessages(player: string, cursor: string | undefined, waitSeconds: number, pollMs = POLL_MS): Promise<MessagePage> {
+  if (waitSeconds <= 0) return readMessages(player, cursor);
+  const watch = new MessageWatch(player, cursor, { pollMs });
+  try {
+    const { messages, cursor: next } = await watch.next(Date.now() + waitSeconds * 1000);
+    return { messages, cursor: next };
+  } finally {
+    watch.close();
+  }
+}
