@@ -16,6 +16,7 @@ import { BROWSER_ARGS, findBrowser } from '../support/browser';
 const SEEN = { timeout: 15_000, interval: 50 };
 const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const PHONE = { width: 390, height: 844 };
+const STREAM_SECONDS = 2;
 
 // Only where no browser can be had at all are these tests skipped, and then one loud line says so.
 const found = await findBrowser();
@@ -26,7 +27,8 @@ let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  host = await startGame();
+  // Streams end (event: end) after 2 s instead of 120, so every test also crosses reconnects with Last-Event-ID.
+  host = await startGame({ GAME_STREAM_SECONDS: String(STREAM_SECONDS) });
   // A browser that is there but does not start is a failure, not a skip.
   if ('executablePath' in found) browser = await chromium.launch({ executablePath: found.executablePath, args: BROWSER_ARGS });
 });
@@ -44,6 +46,9 @@ interface Tab {
   page: Page;
   /** Uncaught script errors and Content-Security-Policy violations seen by the page. */
   problems: string[];
+  /** The page's requests to /api/stream (with the Last-Event-ID they sent) and to /api/messages (with their wait=). */
+  streams: { lastEventId: string | undefined }[];
+  polls: { wait: string | null }[];
 }
 
 /** A fresh browser profile (its own sessionStorage) on the play page (of `origin`: the host, or a proxy in front of it). */
@@ -57,8 +62,15 @@ async function openPlay(viewport = { width: 1000, height: 700 }, origin = host.u
   page.on('console', (m) => {
     if (/Content Security Policy|Trusted Type/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
+  const streams: Tab['streams'] = [];
+  const polls: Tab['polls'] = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === '/api/stream') streams.push({ lastEventId: r.headers()['last-event-id'] });
+    if (url.pathname === '/api/messages') polls.push({ wait: url.searchParams.get('wait') });
+  });
   await page.goto(`${origin}/api/play`);
-  return { page, problems };
+  return { page, problems, streams, polls };
 }
 
 const scrollback = (page: Page) => page.getByRole('log', { name: 'Game messages' });
@@ -71,6 +83,15 @@ async function signIn(page: Page, name: string, password = `pw-${name}`): Promis
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/** Makes the page's server look like one from before /api/stream: that route answers 404. */
+async function withoutStream(page: Page): Promise<void> {
+  await page.route('**/api/stream*', (route) =>
+    route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'No such route.' } }) }),
+  );
+}
+
+const STORAGE_DOWN = { status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'storage_unavailable', message: 'Storage is down.' } }) };
 
 async function join(name: string, viewport?: { width: number; height: number }, origin?: string): Promise<Tab> {
   const tab = await openPlay(viewport, origin);
@@ -155,8 +176,8 @@ describe.skipIf('missing' in found)('web client /api/play', () => {
     expect(html).not.toMatch(/<(script|link|img|iframe)[^>]+(src|href)="(?!data:)/i);
   });
 
-  it('signs in, focuses the input and shows "Test!" when testdelay fires 10 s later', async () => {
-    const { page, problems } = await join('webdelay');
+  it('signs in, focuses the input and shows "Test!" over the event stream when testdelay fires 10 s later', async () => {
+    const { page, problems, streams, polls } = await join('webdelay');
     await expect.poll(() => inputHasFocus(page), SEEN).toBe(true);
     await expect.poll(() => page.getByRole('status').innerText(), SEEN).toContain('Connected');
     expect(await page.getByText('Signed in as webdelay').isVisible()).toBe(true);
@@ -168,6 +189,28 @@ describe.skipIf('missing' in found)('web client /api/play', () => {
     expect(await lines(page)).not.toContain('Test!');
     await host.advance('10s');
     await expect.poll(() => lines(page), SEEN).toContain('Test!');
+    // It came over /api/stream: the only read of /api/messages is the history at sign-in, which does not wait.
+    expect(streams.length).toBeGreaterThanOrEqual(1);
+    expect(polls).toEqual([{ wait: '0' }]);
+    expect(await page.getByRole('status').getAttribute('title')).toBe('Messages arrive over a live event stream.');
+    expect(problems).toEqual([]);
+  });
+
+  it('reopens the stream with Last-Event-ID each time the server ends it, and shows every message once', async () => {
+    const { page, problems, streams, polls } = await join('webresume');
+    await typeLine(page, 'echo first');
+    await expect.poll(() => lines(page), SEEN).toContain('first');
+    const before = streams.length;
+    await expect.poll(() => streams.length, SEEN).toBeGreaterThanOrEqual(before + 2); // two ends of the stream later
+    await typeLine(page, 'echo second');
+    await expect.poll(() => lines(page), SEEN).toContain('second');
+    await expect.poll(() => streams.length, SEEN).toBeGreaterThanOrEqual(before + 3);
+    const shown = await lines(page);
+    expect(shown.filter((l) => l === 'first')).toHaveLength(1);
+    expect(shown.filter((l) => l === 'second')).toHaveLength(1);
+    expect(streams.every((s) => typeof s.lastEventId === 'string' && s.lastEventId.length > 0)).toBe(true);
+    expect(new Set(streams.map((s) => s.lastEventId)).size).toBeGreaterThanOrEqual(3); // moved past each message
+    expect(polls).toEqual([{ wait: '0' }]);
     expect(problems).toEqual([]);
   });
 
@@ -267,13 +310,36 @@ describe.skipIf('missing' in found)('web client /api/play', () => {
     expect(await scrollback(page).isVisible()).toBe(false);
   });
 
-  it('keeps polling after the message endpoint fails, and shows it is reconnecting', async () => {
-    const { page } = await join('webretry');
+  it('keeps reconnecting the stream while it fails, shows it is reconnecting, and loses nothing', async () => {
+    const { page, problems } = await join('webstreamretry');
+    await expect.poll(() => page.getByRole('status').innerText(), SEEN).toBe('Connected');
+    let failures = 0;
+    await page.route('**/api/stream*', (route) => {
+      failures++;
+      return route.fulfill(STORAGE_DOWN);
+    });
+    // The open stream still delivers this; when the server ends it, the reconnects fail until the route is removed.
+    await typeLine(page, 'echo before the outage');
+    await expect.poll(() => page.getByRole('status').innerText(), SEEN).toContain('Reconnecting in 1 s: Storage is down.');
+    await typeLine(page, 'echo during the outage');
+    await page.unroute('**/api/stream*');
+    expect(failures).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole('status').innerText(), SEEN).toBe('Connected');
+    await typeLine(page, 'echo after the outage');
+    await expect.poll(() => lines(page), SEEN).toEqual(expect.arrayContaining(['before the outage', 'during the outage', 'after the outage']));
+    for (const text of ['before the outage', 'during the outage', 'after the outage']) expect((await lines(page)).filter((l) => l === text)).toHaveLength(1);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps polling after the message endpoint fails (server without a stream), and shows it is reconnecting', async () => {
+    const { page } = await openPlay();
+    await withoutStream(page);
+    await signIn(page, 'webretry');
     await expect.poll(() => page.getByRole('status').innerText(), SEEN).toContain('Connected');
     let failures = 0;
     await page.route('**/api/messages?*', (route) => {
       failures++;
-      return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'storage_unavailable', message: 'Storage is down.' } }) });
+      return route.fulfill(STORAGE_DOWN);
     });
     // The poll already in flight returns with this message; the next ones fail until the route is removed.
     await typeLine(page, 'echo before the outage');
@@ -370,24 +436,15 @@ describe.skipIf('missing' in found)('web client /api/play', () => {
   });
 
   it('long polls /api/messages where /api/stream answers 404 (an older server)', async () => {
-    const tab = await openPlay();
-    const { page, problems } = tab;
-    const streams: string[] = [];
-    const polls: string[] = [];
-    await page.route('**/api/stream*', (route) => {
-      streams.push(route.request().url());
-      return route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'No such route.' } }) });
-    });
-    page.on('request', (r) => {
-      if (/\/api\/messages\?/.test(r.url())) polls.push(new URL(r.url()).searchParams.get('wait') ?? '');
-    });
+    const { page, problems, streams, polls } = await openPlay();
+    await withoutStream(page);
     await signIn(page, 'webold');
     await expect.poll(() => page.getByRole('status').innerText(), SEEN).toContain('Connected');
     await typeLine(page, 'testdelay');
     await host.advance('10s');
     await expect.poll(() => lines(page), SEEN).toContain('Test!');
     expect(streams).toHaveLength(1);
-    expect(polls.filter((w) => w !== '0').length).toBeGreaterThan(0);
+    expect(polls.filter((p) => p.wait !== '0').length).toBeGreaterThan(0);
     expect(await page.getByRole('status').getAttribute('title')).toContain('long polling');
     expect(problems).toEqual([]);
   });
