@@ -1,7 +1,8 @@
 // `npm run bench`: runs each benchmark scenario in a fresh process, several times, and prints the
 // median (and the spread) of every figure with the machine it ran on. Not a test: nothing here fails a build.
-//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery(-10k|-100k),game,commands,peer,long-loop]
-// (`commands` is the game's commands/s scenario alone, Durable state in memory: a quick A/B figure.)
+//   node dist/bench/run.js [--runs 5] [--only throughput-memory,throughput-table,timers,recovery(-10k|-100k),game,commands,peer,long-loop,stream]
+// (`commands` is the game's commands/s scenario alone, Durable state in memory: a quick A/B figure; `stream` is live
+// delivery: 200 players on GET /api/stream, then on long polling, bench/stream-scenarios.ts.)
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ const SCENARIOS = path.join(__dirname, 'devhost-scenarios.js');
 const GAME = path.join(__dirname, 'game-scenarios.js');
 const PEER = path.join(__dirname, 'peer-scenarios.js');
 const LONG_LOOP = path.join(__dirname, 'long-loop.js');
+const STREAM = path.join(__dirname, 'stream-scenarios.js');
 
 function runChild(script: string, scenario: string, args?: unknown, flags: string[] = [], timeoutMs = 600_000): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (want('throughput-table') || want('game') || want('commands') || want('long-loop')) {
+  if (want('throughput-table') || want('game') || want('commands') || want('long-loop') || want('stream')) {
     const azurite = await startAzurite();
     try {
       if (want('long-loop')) {
@@ -118,6 +120,10 @@ async function main(): Promise<void> {
           rows.push(await repeat(`game app on devhost (${durableStore} Durable store) + Azurite (game tables)`, runs, 'prompt p50 < 30 ms, p99 < 100 ms; >= 200 commands/s; round 500 < 2x round 10 (bounded)', () =>
             runChild(GAME, 'all', { env: { AzureWebJobsStorage: azurite.connectionString }, durableStore })));
         }
+      }
+      if (want('stream')) {
+        rows.push(await repeat('game app on devhost (memory Durable store) + Azurite (game tables): 200 players, each on an open GET /api/stream, then on long polling (wait=25); 5 rounds of one message per player', runs, 'stream p50 < 50 ms, p99 < 200 ms', () =>
+          runChild(STREAM, 'stream', { env: { AzureWebJobsStorage: azurite.connectionString } })));
       }
       if (want('commands')) {
         rows.push(await repeat('game app on devhost (memory Durable store) + Azurite (game tables): asynccommand', runs, '>= 200 commands/s', () =>

@@ -79,7 +79,8 @@ export const WINDOW_MS = 5000;
  */
 export const MAX_WRITE_MS = WINDOW_MS - FRESH_MS - 1000;
 
-const PAGE = 100;
+/** Most messages one read returns. */
+export const PAGE = 100;
 /** Most prompt changes (ExtraActions) that commit with a batch's first chunk. */
 export const MAX_EXTRA_ACTIONS = 50;
 const CHUNK_BYTES = 2_000_000;

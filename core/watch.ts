@@ -1,7 +1,7 @@
 // A waiting reader of one player's outbox, shared by the long poll (GET /api/messages?wait=) and the stream
 // (GET /api/stream): it wakes at once on this process's writes to the player and reads the table every second for
 // what other instances wrote. One listener and at most one timer per watch, both gone when it closes.
-import { onWritten, pageOfWritten, readMessages, readMessagesEach, type EachPage, type MessagePage, type Row } from './outbox';
+import { onWritten, PAGE, pageOfWritten, readMessages, readMessagesEach, type EachPage, type MessagePage, type Row } from './outbox';
 
 /** How often a waiting reader reads the table for messages other instances wrote. */
 export const POLL_MS = 1000;
@@ -30,6 +30,9 @@ export class MessageWatch {
   private pushed: Row[] = [];
   private wake: (() => void) | undefined;
   private closed = false;
+  /** When the table is to be read next (ms; 0: at once), and whether the last page was full (then more may wait). */
+  private nextRead = 0;
+  private more = false;
   private readonly unsubscribe: () => void;
   private readonly pollMs: number;
   private readonly onAbort = (): void => this.close();
@@ -56,8 +59,10 @@ export class MessageWatch {
   }
 
   /**
-   * The messages after the watch's cursor (at most 100, each with the cursor after it), reading the table at least
-   * once; when there are none, waits until `untilMs` (epoch ms) for some and then returns an empty page. The watch
+   * The messages after the watch's cursor (at most 100, each with the cursor after it); when there are none, waits
+   * until `untilMs` (epoch ms) for some and then returns an empty page. The first call reads the table at once; later
+   * calls read it when a poll interval has passed since the last read (or that read filled a page), and in between
+   * answer from this process's own writes only, so a busy reader costs no more reads than an idle one. The watch
    * moves on to the page's cursor.
    *
    * @example
@@ -65,23 +70,27 @@ export class MessageWatch {
    */
   async next(untilMs: number): Promise<EachPage> {
     for (;;) {
-      // Rows pushed before this read began are committed, so the read finds them.
-      this.pushed = [];
-      const page = await readMessagesEach(this.player, this.cursor);
-      this.cursor = page.cursor;
-      if (page.messages.length > 0 || this.closed) return page;
-      const left = untilMs - Date.now();
-      if (left <= 0) return page;
-      await this.sleep(Math.min(this.pollMs, left));
-      if (this.pushed.length > 0) {
-        // This process's own writes answer without another read; the next read finds the rest.
-        const fresh = pageOfWritten(this.player, this.cursor, this.pushed, Date.now(), true) as EachPage;
+      if (this.more || Date.now() >= this.nextRead) {
+        // Rows pushed before this read began are committed, so the read finds them.
+        this.pushed = [];
+        this.nextRead = Date.now() + this.interval();
+        const page = await readMessagesEach(this.player, this.cursor);
+        this.cursor = page.cursor;
+        this.more = page.messages.length >= PAGE;
+        if (page.messages.length > 0) return page;
+      } else if (this.pushed.length > 0) {
+        // This process's own writes answer without a read; rows other instances wrote meanwhile are within the
+        // cursor's window, so the next read still finds them.
+        const fresh = pageOfWritten(this.player, this.cursor, this.pushed.splice(0), Date.now(), true) as EachPage;
         if (fresh.messages.length > 0) {
           this.cursor = fresh.cursor;
+          this.more = fresh.messages.length >= PAGE;
           return fresh;
         }
       }
-      if (this.closed) return { messages: [], cursor: page.cursor, after: [] };
+      const left = untilMs - Date.now();
+      if (this.closed || left <= 0) return { messages: [], cursor: this.cursor as string, after: [] };
+      await this.sleep(Math.min(left, this.nextRead - Date.now()));
     }
   }
 
@@ -94,9 +103,17 @@ export class MessageWatch {
     this.wake?.();
   }
 
+  /**
+   * The time between reads: pollMs on average, drawn from 0.75-1.25 x, so that readers who started together (many
+   * streams opened at once) do not all read the table in the same instant, every second.
+   */
+  private interval(): number {
+    return this.pollMs * (0.75 + Math.random() / 2);
+  }
+
   /** Waits `ms`, or less when a write arrives or the watch closes. */
   private sleep(ms: number): Promise<void> {
-    if (this.pushed.length > 0 || this.closed) return Promise.resolve();
+    if (this.pushed.length > 0 || this.closed || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

@@ -133,6 +133,20 @@ describe('live stream', () => {
     expect(await call(host, 'GET', '/api/stream', undefined, 'forged.token.here')).toMatchObject({ status: 401, body: { error: { code: 'invalid_token' } } });
   });
 
+  it('a message another instance writes (not this process) arrives through the once-a-second table read', async () => {
+    const p = await Player.join(host, 'elsewhere');
+    const s = await open(p);
+    await s.until((r) => r.items.length >= 1, 'the stream to open');
+    // This file's own copy of the outbox writes to the same table, but the app's watchers never hear of it.
+    const { writeMessages } = await import('../../core/outbox');
+    const t0 = Date.now();
+    await writeMessages({ source: 'another-instance', seq: 0 }, [{ player: p.player, text: 'from afar' }]);
+    await s.until((r) => r.texts.includes('from afar'), 'the message', 5000);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(s.texts).toEqual(['from afar']);
+    s.close();
+  });
+
   it('closing streams and finishing long polls leaves no watcher behind', async () => {
     const p = await Player.join(host, 'closer');
     const q = await Player.join(host, 'poller-s');
