@@ -164,3 +164,19 @@ describe('HTTP error envelope', () => {
     expect((r.jsonBody as { error: { message: string } }).error.message).toContain('inv-1');
   });
 });
+
+describe('settings', () => {
+  it('GAME_STREAM_HEARTBEAT_SECONDS is at most 15: the clients take a stream silent for 45 s (three heartbeats) as broken', async () => {
+    const { settings } = await import('../../core/settings');
+    const before = process.env.GAME_STREAM_HEARTBEAT_SECONDS;
+    try {
+      process.env.GAME_STREAM_HEARTBEAT_SECONDS = '15';
+      expect(settings.streamHeartbeatSeconds()).toBe(15);
+      process.env.GAME_STREAM_HEARTBEAT_SECONDS = '16';
+      expect(() => settings.streamHeartbeatSeconds()).toThrow(/GAME_STREAM_HEARTBEAT_SECONDS="16" is not an integer between 1 and 15/);
+    } finally {
+      if (before === undefined) delete process.env.GAME_STREAM_HEARTBEAT_SECONDS;
+      else process.env.GAME_STREAM_HEARTBEAT_SECONDS = before;
+    }
+  });
+});
