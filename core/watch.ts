@@ -64,7 +64,7 @@ export class MessageWatch {
    * The messages after the watch's cursor (at most 100, each with the cursor after it); when there are none, waits
    * until `untilMs` (epoch ms) for some and then returns an empty page. The first call reads the table at once; later
    * calls read it when a poll interval has passed since the last read (or that read filled a page), and in between
-   * answer from this process's own writes only, so a busy reader costs no more reads than an idle one; past
+   * answer from this process's own writes only, so a busy reader costs about as many reads as an idle one; past
    * OWN_WRITES_MS after a read, a write of this process is answered by a read instead, so the cursor never moves
    * past a row another instance committed late. The watch moves on to the page's cursor.
    *
