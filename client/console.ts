@@ -157,14 +157,17 @@ export class GameConsole {
     return this.question?.promptId;
   }
 
-  /** A line about the connection or the session ("connected"), dim on a terminal; to stderr from a pipe. */
+  /**
+   * A line about the connection or the session ("connected"), dim on a terminal; to stderr from a pipe. Shown as
+   * text (sanitize): it may carry what the server said (a reconnect's reason).
+   */
   status(text: string): void {
-    this.write(this.interactive ? this.output : this.errors, this.paint('2', `* ${text}`));
+    this.write(this.interactive ? this.output : this.errors, this.paint('2', `* ${sanitize(text)}`));
   }
 
-  /** A line about something that went wrong; red on a terminal; to stderr from a pipe. */
+  /** A line about something that went wrong (often the server's error message, shown as text); red on a terminal; to stderr from a pipe. */
   error(text: string): void {
-    this.write(this.interactive ? this.output : this.errors, this.paint('31', `! ${text}`));
+    this.write(this.interactive ? this.output : this.errors, this.paint('31', `! ${sanitize(text)}`));
   }
 
   /** Stops reading input and gives the terminal back (cooked mode, a fresh line). */

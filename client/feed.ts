@@ -24,8 +24,8 @@ export interface FeedOptions {
 /** The long poll's wait, in seconds (the route's maximum). */
 export const POLL_WAIT_SECONDS = 25;
 
-/** Why one connection ended. */
-type Outcome = 'again' | 'failed';
+/** Why one connection ended: read on at once, a failure (backoff), or another client of the player took its place. */
+type Outcome = 'again' | 'failed' | 'replaced';
 
 /**
  * Reads the player's messages until stop().
@@ -45,6 +45,8 @@ export class MessageFeed {
   private running: Promise<void> | undefined;
   private down = false;
   private failures = 0;
+  /** Streams replaced in a row (see loop). */
+  private replaced = 0;
   private retryMs: number;
   private quickPoll = true;
   private lastFailure = '';
@@ -96,6 +98,14 @@ export class MessageFeed {
         reason = networkReason(err);
       }
       if (this.stopped.signal.aborted) return;
+      if (outcome === 'replaced') {
+        // The server holds a few streams per player and ended this one for a newer one (another window, or a
+        // stream of ours it still thinks open). Take one back after a wait that doubles each time in a row, so
+        // more clients than the server holds do not keep ending each other's streams.
+        this.replaced += 1;
+        await sleep(Math.min(this.retryMs * 2 ** (this.replaced - 1), this.opts.maxBackoffMs ?? 10_000), this.stopped.signal);
+        continue;
+      }
       if (outcome === 'again') {
         this.failures = 0;
         continue;
@@ -161,7 +171,7 @@ export class MessageFeed {
         clearTimeout(watchdog);
         watchdog = setTimeout(() => controller.abort('silence'), silenceMs);
         const batch: Message[] = [];
-        let ended = false;
+        let ended: Outcome | undefined;
         for (const item of parser.feed(decoder.decode(chunk, { stream: true }))) {
           if (item.kind === 'retry') this.retryMs = item.ms;
           if (item.kind !== 'event') continue;
@@ -169,12 +179,13 @@ export class MessageFeed {
             const message = parseMessage(item.data);
             if (message) batch.push(message);
             if (item.id) this.cursor = item.id;
-          } else if (item.event === 'end') ended = true;
+          } else if (item.event === 'end') ended = endReason(item.data) === 'replaced' ? 'replaced' : 'again';
         }
         if (batch.length > 0) await this.opts.onMessages(batch);
         this.failures = 0;
         // The server ends each stream well before the platform's request limit: reconnect at once, quietly.
-        if (ended) return 'again';
+        if (ended === 'again') this.replaced = 0;
+        if (ended) return ended;
       }
     } finally {
       clearTimeout(watchdog);
@@ -209,6 +220,16 @@ export class MessageFeed {
     if (typeof data?.cursor === 'string') this.cursor = data.cursor;
     if (messages.length > 0) await this.opts.onMessages(messages);
     return messages.length;
+  }
+}
+
+/** The `reason` of an `end` event's data ('' when it has none). */
+function endReason(data: string): string {
+  try {
+    const reason: unknown = (JSON.parse(data) as { reason?: unknown } | null)?.reason;
+    return typeof reason === 'string' ? reason : '';
+  } catch {
+    return '';
   }
 }
 

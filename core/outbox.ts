@@ -79,6 +79,14 @@ export const WINDOW_MS = 5000;
  */
 export const MAX_WRITE_MS = WINDOW_MS - FRESH_MS - 1000;
 
+/**
+ * How long after a table read began a waiting reader may move its cursor past rows this process just wrote
+ * (pageOfWritten) without reading again: what WINDOW_MS has left beyond FRESH_MS and MAX_WRITE_MS. A write from
+ * another instance that commits after that read is at most FRESH_MS + MAX_WRITE_MS older than its commit, so it
+ * stays within the window of a cursor moved no later than this.
+ */
+export const OWN_WRITES_MS = WINDOW_MS - FRESH_MS - MAX_WRITE_MS;
+
 /** Most messages one read returns. */
 export const PAGE = 100;
 /** Most prompt changes (ExtraActions) that commit with a batch's first chunk. */

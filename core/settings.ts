@@ -153,6 +153,14 @@ export const settings = {
    * reconnects (default 120; at most 220, under the 230 s Azure's front end allows a request).
    */
   streamSeconds: (): number => intSetting('GAME_STREAM_SECONDS', 120, 1, 220),
-  /** `GAME_STREAM_HEARTBEAT_SECONDS`: a quiet stream sends a `: keepalive` comment this often, for proxies (default 15). */
-  streamHeartbeatSeconds: (): number => intSetting('GAME_STREAM_HEARTBEAT_SECONDS', 15, 1, 220),
+  /**
+   * `GAME_MAX_STREAMS_PER_PLAYER`: most GET /api/stream one player may hold open on one instance (default 5); one
+   * more ends their oldest (a tab closed long ago, whose stream Azure's worker keeps running to its end).
+   */
+  maxStreamsPerPlayer: (): number => intSetting('GAME_MAX_STREAMS_PER_PLAYER', 5, 1, 1000),
+  /**
+   * `GAME_STREAM_HEARTBEAT_SECONDS`: a quiet stream sends a `: keepalive` comment this often, for proxies (default
+   * 15, at most 15: the terminal and web clients take a stream silent for 45 s, three heartbeats, as broken).
+   */
+  streamHeartbeatSeconds: (): number => intSetting('GAME_STREAM_HEARTBEAT_SECONDS', 15, 1, 15),
 };

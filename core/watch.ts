@@ -1,7 +1,7 @@
 // A waiting reader of one player's outbox, shared by the long poll (GET /api/messages?wait=) and the stream
 // (GET /api/stream): it wakes at once on this process's writes to the player and reads the table every second for
 // what other instances wrote. One listener and at most one timer per watch, both gone when it closes.
-import { onWritten, PAGE, pageOfWritten, readMessages, readMessagesEach, type EachPage, type MessagePage, type Row } from './outbox';
+import { onWritten, OWN_WRITES_MS, PAGE, pageOfWritten, readMessages, readMessagesEach, type EachPage, type MessagePage, type Row } from './outbox';
 
 /** How often a waiting reader reads the table for messages other instances wrote. */
 export const POLL_MS = 1000;
@@ -33,6 +33,8 @@ export class MessageWatch {
   /** When the table is to be read next (ms; 0: at once), and whether the last page was full (then more may wait). */
   private nextRead = 0;
   private more = false;
+  /** When the last table read began (ms). */
+  private readAt = 0;
   private readonly unsubscribe: () => void;
   private readonly pollMs: number;
   private readonly onAbort = (): void => this.close();
@@ -62,25 +64,28 @@ export class MessageWatch {
    * The messages after the watch's cursor (at most 100, each with the cursor after it); when there are none, waits
    * until `untilMs` (epoch ms) for some and then returns an empty page. The first call reads the table at once; later
    * calls read it when a poll interval has passed since the last read (or that read filled a page), and in between
-   * answer from this process's own writes only, so a busy reader costs no more reads than an idle one. The watch
-   * moves on to the page's cursor.
+   * answer from this process's own writes only, so a busy reader costs about as many reads as an idle one; past
+   * OWN_WRITES_MS after a read, a write of this process is answered by a read instead, so the cursor never moves
+   * past a row another instance committed late. The watch moves on to the page's cursor.
    *
    * @example
    * const page = await watch.next(Date.now()); // one read, no wait
    */
   async next(untilMs: number): Promise<EachPage> {
     for (;;) {
-      if (this.more || Date.now() >= this.nextRead) {
+      const now = Date.now();
+      if (this.more || now >= this.nextRead || (this.pushed.length > 0 && now - this.readAt > OWN_WRITES_MS)) {
         // Rows pushed before this read began are committed, so the read finds them.
         this.pushed = [];
-        this.nextRead = Date.now() + this.interval();
+        this.readAt = now;
+        this.nextRead = now + this.interval();
         const page = await readMessagesEach(this.player, this.cursor);
         this.cursor = page.cursor;
         this.more = page.messages.length >= PAGE;
         if (page.messages.length > 0) return page;
       } else if (this.pushed.length > 0) {
-        // This process's own writes answer without a read; rows other instances wrote meanwhile are within the
-        // cursor's window, so the next read still finds them.
+        // This process's own writes answer without a read; rows other instances committed since the last read (at
+        // most OWN_WRITES_MS ago) are within the cursor's window, so the next read still finds them.
         const fresh = pageOfWritten(this.player, this.cursor, this.pushed.splice(0), Date.now(), true) as EachPage;
         if (fresh.messages.length > 0) {
           this.cursor = fresh.cursor;

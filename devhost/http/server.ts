@@ -228,10 +228,15 @@ function setHeaderSafely(res: http.ServerResponse, name: string, value: string):
 async function writeBody(res: http.ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();
   let gone = false;
+  const leave = (): void => {
+    gone = true;
+    void reader.cancel().catch(() => undefined);
+  };
+  // A client that left while the handler was still working has had its 'close' already: no write would ever drain.
+  if (res.closed || res.destroyed) return leave();
   const closed = new Promise<void>((resolve) =>
     res.once('close', () => {
-      gone = true;
-      void reader.cancel().catch(() => undefined);
+      leave();
       resolve();
     }),
   );

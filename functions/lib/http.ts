@@ -119,8 +119,7 @@ export async function readJson<S extends z.ZodType>(req: HttpRequest, schema: S,
   }
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > maxBytes) throw new GameError('body_too_large', `The body is ${declared} bytes; this route accepts at most ${maxBytes}.`);
-  const text = await req.text();
-  if (Buffer.byteLength(text) > maxBytes) throw new GameError('body_too_large', `The body is ${Buffer.byteLength(text)} bytes; this route accepts at most ${maxBytes}.`);
+  const text = await readText(req, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -134,6 +133,30 @@ export async function readJson<S extends z.ZodType>(req: HttpRequest, schema: S,
     throw new GameError('invalid_body', `${where}: ${issue?.message ?? 'invalid'}.`);
   }
   return result.data as z.infer<S>;
+}
+
+/**
+ * The body as UTF-8 text (a byte order mark dropped, as Request.text() does), read only up to `maxBytes`: with HTTP
+ * streams on (functions/lib/app.ts) the body arrives as it is sent, and one without Content-Length (chunked) would
+ * otherwise be held in memory whole, however long it goes on, before its size could be refused.
+ */
+async function readText(req: HttpRequest, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (req.body) {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        void reader.cancel().catch(() => undefined);
+        throw new GameError('body_too_large', `The body is over ${maxBytes} bytes; this route accepts at most ${maxBytes}.`);
+      }
+      chunks.push(value);
+    }
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /**

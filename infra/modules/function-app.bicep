@@ -55,9 +55,11 @@ var commonSettings = {
   GAME_MAX_DELAY_SECONDS: '31536000'
   GAME_INPUT_RATE: '10'
   GAME_INPUT_BURST: '30'
-  // GET /api/stream: how long one stream stays open (under the front end's 230 s) and its keepalive interval.
+  // GET /api/stream: how long one stream stays open (under the front end's 230 s), its keepalive interval, and how
+  // many one player may hold open on one instance.
   GAME_STREAM_SECONDS: '120'
   GAME_STREAM_HEARTBEAT_SECONDS: '15'
+  GAME_MAX_STREAMS_PER_PLAYER: '5'
   GAME_DEV_COMMANDS: '0'
 }
 // Flex Consumption sets the runtime in functionAppConfig; these settings are for Elastic Premium only.

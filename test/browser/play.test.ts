@@ -588,4 +588,30 @@ describe.skipIf('missing' in found)('web client: the event stream as bytes', () 
       await proxy.close();
     }
   });
+
+  it('takes a stream the server replaced (another tab of the player) back after the retry time, twice as long the next time', async () => {
+    const at: number[] = [];
+    const replaced = async (res: http.ServerResponse) => {
+      at.push(performance.now());
+      await writeChunks(res, ['retry: 150\n\nevent: end\ndata: {"reason":"replaced"}\n\n']);
+    };
+    const proxy = await streamProxy([
+      replaced,
+      replaced,
+      async (res) => {
+        at.push(performance.now());
+        await writeChunks(res, [`id: r1\nevent: message\ndata: ${JSON.stringify({ id: 'm-r1', text: 'back again', time: '2024-01-01T00:00:00.000Z' })}\n\n`]);
+      },
+    ]);
+    try {
+      const { page, problems } = await join('webreplaced', undefined, proxy.url);
+      await expect.poll(() => lines(page), SEEN).toContain('back again');
+      expect(at[1] - at[0]).toBeGreaterThanOrEqual(150);
+      expect(at[2] - at[1]).toBeGreaterThanOrEqual(300);
+      expect(await page.getByRole('status').innerText()).toBe('Connected');
+      expect(problems).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 // The terminal client's command line and what it shows of a message: flags and their mistakes, the app's address
 // however it was pasted, and messages that cannot drive the terminal (escape sequences shown as text).
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { sanitize } from '../../client/console';
+import { GameConsole, sanitize } from '../../client/console';
 import { parsePlayArgs } from '../../client/terminal';
 
 describe('npm run play -- <flags>', () => {
@@ -33,5 +34,18 @@ describe('sanitize', () => {
     expect(sanitize('a\x1b[2J\x1b]0;pwned\x07b')).toBe('a^[[2J^[]0;pwned^Gb');
     expect(sanitize('del\x7f c1\x9b')).toBe('del^? c1\ufffd');
     expect(sanitize('tabs\tand\nnew lines stay; <img src=x onerror=alert(1)> is text')).toBe('tabs\tand\nnew lines stay; <img src=x onerror=alert(1)> is text');
+  });
+});
+
+describe('the client\'s own lines', () => {
+  it('show what the server said in an error or a status (its message, a reconnect reason) as text too', () => {
+    const pipe = () => new PassThrough() as unknown as NodeJS.ReadStream & NodeJS.WriteStream;
+    const [input, output, errors] = [pipe(), pipe(), pipe()];
+    let said = '';
+    (errors as unknown as PassThrough).on('data', (d: Buffer) => (said += d.toString('utf8')));
+    const io = new GameConsole(input, output, errors, {});
+    io.error('The game answered: \x1b]52;c;cm0gLXJmIH4=\x07 done');
+    io.status('reconnecting… (\x1b[2Jgone)');
+    expect(said).toBe('! The game answered: ^[]52;c;cm0gLXJmIH4=^G done\n* reconnecting… (^[[2Jgone)\n');
   });
 });

@@ -164,3 +164,51 @@ describe('HTTP error envelope', () => {
     expect((r.jsonBody as { error: { message: string } }).error.message).toContain('inv-1');
   });
 });
+
+describe('settings', () => {
+  it('GAME_STREAM_HEARTBEAT_SECONDS is at most 15: the clients take a stream silent for 45 s (three heartbeats) as broken', async () => {
+    const { settings } = await import('../../core/settings');
+    const before = process.env.GAME_STREAM_HEARTBEAT_SECONDS;
+    try {
+      process.env.GAME_STREAM_HEARTBEAT_SECONDS = '15';
+      expect(settings.streamHeartbeatSeconds()).toBe(15);
+      process.env.GAME_STREAM_HEARTBEAT_SECONDS = '16';
+      expect(() => settings.streamHeartbeatSeconds()).toThrow(/GAME_STREAM_HEARTBEAT_SECONDS="16" is not an integer between 1 and 15/);
+    } finally {
+      if (before === undefined) delete process.env.GAME_STREAM_HEARTBEAT_SECONDS;
+      else process.env.GAME_STREAM_HEARTBEAT_SECONDS = before;
+    }
+  });
+});
+
+describe('request bodies', () => {
+  /** A request whose body never ends (chunked, no Content-Length), as a streamed request reaches the function. */
+  function endlessRequest(): import('@azure/functions').HttpRequest {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // a slow sender: a chunk a millisecond
+        sent += 1024;
+        controller.enqueue(new TextEncoder().encode(sent === 1024 ? '{"text":"' + 'x'.repeat(1015) : 'x'.repeat(1024)));
+      },
+    });
+    const headers = new Headers({ 'content-type': 'application/json' });
+    return { headers, body, text: () => new Response(body).text() } as unknown as import('@azure/functions').HttpRequest;
+  }
+
+  it('a body without Content-Length is read only up to the limit, then refused (413), however long it goes on', async () => {
+    const { readJson } = await import('../../functions/lib/http');
+    const { z } = await import('zod');
+    const err = await readJson(endlessRequest(), z.object({ text: z.string() }), 16 * 1024).catch((e: unknown) => e);
+    expect(isGameError(err) && err.code).toBe('body_too_large');
+    expect((err as Error).message).toMatch(/over 16384 bytes; this route accepts at most 16384/);
+  }, 5_000);
+
+  it('a body within the limit is parsed as before (UTF-8, a byte order mark dropped)', async () => {
+    const { readJson } = await import('../../functions/lib/http');
+    const { z } = await import('zod');
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"text":"café"}')]);
+    const req = new Request('http://localhost/api/input', { method: 'POST', body: bytes, headers: { 'content-type': 'application/json' } });
+    expect(await readJson(req as unknown as import('@azure/functions').HttpRequest, z.object({ text: z.string() }))).toEqual({ text: 'café' });
+  });
+});

@@ -222,6 +222,23 @@ describe('an app with HTTP streams enabled', () => {
     expect(state).toEqual({ cancelled: 1, running: 0 });
   });
 
+  it("cancels the handler's body stream when the client went away before the answer began", async () => {
+    const abort = new AbortController();
+    const res = host.fetch('/api/endless?wait=300', { signal: abort.signal }).catch(() => undefined);
+    const before = (await (await host.fetch('/api/cancelled')).json()) as { cancelled: number };
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the handler is waiting (300 ms) when the client leaves
+    abort.abort();
+    await res;
+    const deadline = Date.now() + 5000;
+    let state: { cancelled: number; running: number } | undefined;
+    while (Date.now() < deadline) {
+      state = (await (await host.fetch('/api/cancelled')).json()) as { cancelled: number; running: number };
+      if (state.running === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(state).toEqual({ cancelled: before.cancelled + 1, running: 0 });
+  });
+
   it('hands the handler the request body as a stream', async () => {
     const body = 'a'.repeat(1024 * 1024 - 5) + 'zzzzz';
     const res = await host.fetch('/api/upload', { method: 'POST', body, headers: { 'content-type': 'text/plain' } });

@@ -29,7 +29,7 @@ describe('live stream', () => {
   const open = (p: Player, lastEventId?: string, query = ''): Promise<SseReader> => SseReader.open(`${host.url}/api/stream${query}`, p.token, lastEventId);
 
   beforeAll(async () => {
-    host = await startGame({ GAME_INPUT_RATE: '1000', GAME_INPUT_BURST: '1000' });
+    host = await startGame({ GAME_INPUT_RATE: '1000', GAME_INPUT_BURST: '1000', GAME_MAX_STREAMS_PER_PLAYER: '50' });
     outbox = appOutbox(host);
   });
   afterAll(async () => host?.dispose());
@@ -219,5 +219,34 @@ describe('stream lifetime', () => {
     await writer;
     expect(got).toEqual(expected);
     expect(streams).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('streams per player', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startGame({ GAME_MAX_STREAMS_PER_PLAYER: '2', GAME_INPUT_RATE: '1000', GAME_INPUT_BURST: '1000' });
+  });
+  afterAll(async () => host?.dispose());
+
+  it("a player's stream beyond GAME_MAX_STREAMS_PER_PLAYER ends their oldest one (replaced), never another player's", async () => {
+    const alice = await Player.join(host, 'many-s');
+    const bob = await Player.join(host, 'other-s');
+    const open = (p: Player): Promise<SseReader> => SseReader.open(`${host.url}/api/stream`, p.token);
+    const first = await open(alice);
+    const second = await open(alice);
+    const bobs = await open(bob);
+    await first.until((r) => r.items.length >= 1, 'the first stream to open');
+    const third = await open(alice);
+    await first.closed(5000);
+    expect(first.items.at(-1)).toEqual({ kind: 'event', event: 'end', data: '{"reason":"replaced"}' });
+    await alice.type('echo still here');
+    await bob.type('echo bob too');
+    for (const s of [second, third]) await s.until((r) => r.texts.includes('still here'), 'the message on the streams left open');
+    await bobs.until((r) => r.texts.includes('bob too'), "bob's message");
+    expect(second.ended || third.ended || bobs.ended).toBe(false);
+    expect(appOutbox(host).writeListenerCount()).toBe(3);
+    for (const s of [second, third, bobs]) s.close();
   });
 });
