@@ -5,7 +5,12 @@ import { ClientError, errorText, networkReason, sleep, type GameApi, type Messag
 import { SseParser } from './sse';
 
 /** How the feed is connected; `reconnecting` is said once per outage, `connected` once when it is over. */
-export type FeedStatus = { kind: 'reconnecting'; reason: string } | { kind: 'connected' } | { kind: 'fallback'; reason: string };
+export type FeedStatus =
+  | { kind: 'reconnecting'; reason: string }
+  | { kind: 'connected' }
+  | { kind: 'fallback'; reason: string }
+  /** The server refused the feed's position; it reads from the start again and skips the messages already shown. */
+  | { kind: 'restarted'; reason: string };
 
 export interface FeedOptions {
   /** Use long polling even when the server has the stream route. */
@@ -20,6 +25,9 @@ export interface FeedOptions {
   /** A stream silent this long (no keepalive either) is reopened. Default 45 s (3 of the server's default heartbeats). */
   silenceMs?: number;
 }
+
+/** How many shown message ids the feed remembers (a server keeps GAME_MESSAGE_RETENTION_SECONDS of them, a day by default). */
+const SHOWN_MEMORY = 5000;
 
 /** The long poll's wait, in seconds (the route's maximum). */
 export const POLL_WAIT_SECONDS = 25;
@@ -51,6 +59,8 @@ export class MessageFeed {
   private quickPoll = true;
   private lastFailure = '';
   private renewed = false;
+  /** Ids of the messages shown (the newest SHOWN_MEMORY): after a refused cursor the feed reads from the start again and skips them. */
+  private readonly shown = new Set<string>();
 
   constructor(
     private readonly api: GameApi,
@@ -158,6 +168,7 @@ export class MessageFeed {
         await this.api.renew(reply);
         return 'again';
       }
+      if (res.status === 400 && this.cursor) return this.restart(errorText(reply));
       return this.failed(errorText(reply));
     }
     this.connected();
@@ -181,7 +192,7 @@ export class MessageFeed {
             if (item.id) this.cursor = item.id;
           } else if (item.event === 'end') ended = endReason(item.data) === 'replaced' ? 'replaced' : 'again';
         }
-        if (batch.length > 0) await this.opts.onMessages(batch);
+        if (batch.length > 0) await this.show(batch);
         this.failures = 0;
         // The server ends each stream well before the platform's request limit: reconnect at once, quietly.
         if (ended === 'again') this.replaced = 0;
@@ -205,6 +216,7 @@ export class MessageFeed {
       clearTimeout(timeout);
     }
     if (reply.status === 401) throw new ClientError(`The game refused the session: ${errorText(reply)}`); // after signing in again
+    if (reply.status === 400 && this.cursor) return this.restart(errorText(reply));
     if (reply.status !== 200 || !Array.isArray(reply.data?.messages)) return this.failed(errorText(reply));
     this.connected();
     const count = await this.deliverPage(reply.data);
@@ -218,8 +230,30 @@ export class MessageFeed {
   private async deliverPage(data: Record<string, unknown> | null): Promise<number> {
     const messages = (Array.isArray(data?.messages) ? data.messages : []).map(toMessage).filter((m): m is Message => m !== null);
     if (typeof data?.cursor === 'string') this.cursor = data.cursor;
-    if (messages.length > 0) await this.opts.onMessages(messages);
+    await this.show(messages);
     return messages.length;
+  }
+
+  /** Hands on the messages not shown before, and remembers them. */
+  private async show(messages: Message[]): Promise<void> {
+    const fresh = messages.filter((m) => !m.id || !this.shown.has(m.id));
+    for (const m of fresh) {
+      if (!m.id) continue;
+      this.shown.add(m.id);
+      if (this.shown.size > SHOWN_MEMORY) this.shown.delete(this.shown.values().next().value as string);
+    }
+    if (fresh.length > 0) await this.opts.onMessages(fresh);
+  }
+
+  /**
+   * The server refused the cursor (400: e.g. a deploy changed the cursor format): read from the start again, skipping
+   * what was shown, instead of retrying the refused cursor forever.
+   */
+  private restart(why: string): Outcome {
+    this.cursor = undefined;
+    this.quickPoll = true;
+    this.opts.onStatus({ kind: 'restarted', reason: why });
+    return 'again';
   }
 }
 

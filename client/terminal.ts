@@ -75,7 +75,16 @@ export async function play(opts: PlayOptions, io: GameConsole, env: NodeJS.Proce
   const feed = new MessageFeed(api, {
     longPoll: opts.longPoll,
     onMessages: (messages) => questions.show(messages),
-    onStatus: (s) => io.status(s.kind === 'reconnecting' ? `reconnecting… (${s.reason})` : s.kind === 'connected' ? 'connected' : `long polling: ${s.reason}`),
+    onStatus: (s) =>
+      io.status(
+        s.kind === 'reconnecting'
+          ? `reconnecting… (${s.reason})`
+          : s.kind === 'connected'
+            ? 'connected'
+            : s.kind === 'restarted'
+              ? `the game refused this client's place in the messages (${s.reason}); reading them again, without repeating any shown`
+              : `long polling: ${s.reason}`,
+      ),
   });
 
   return new Promise<number>((resolve) => {
