@@ -109,8 +109,9 @@ export class Registry {
 
   /** The enabled function of that name (case-insensitive) and kind, if any. */
   get(name: string, kind?: FunctionKind): RegisteredFunction | undefined {
-    if (this.isDisabled(name)) return undefined;
-    const f = this.functions.get(name.toLowerCase());
+    const key = name.toLowerCase();
+    if (this.disabled.size > 0 && this.disabled.has(key)) return undefined;
+    const f = this.functions.get(key);
     return f && (!kind || f.kind === kind) ? f : undefined;
   }
 

@@ -57,13 +57,15 @@ export class ActivityRunner {
         ev = event(EventType.TaskFailed, iso(this.o.clock.now()), { TaskScheduledId: id, Reason: a.skipped.reason, Details: a.skipped.details, FailureDetails: null });
       } else if (!fn && a.name === HTTP_ACTIVITY) {
         // callHttp: the extension's built-in activity, in an activity slot like any other.
-        await this.slot();
+        const wait = this.slot();
+        if (wait) await wait;
         if (this.host.closed) return this.release();
         ev = await runHttpActivity(id, a.input, () => this.o.clock.now()).finally(() => this.release());
       } else if (!fn) {
         ev = this.taskFailed(id, a.name, `The function '${a.name}' doesn't exist, is disabled, or is not an activity function.`, undefined);
       } else {
-        await this.slot();
+        const wait = this.slot();
+        if (wait) await wait;
         if (this.host.closed) {
           // Stopping: an activity not yet started stays scheduled in the stored state and runs after a restart.
           this.release();
@@ -106,10 +108,11 @@ export class ActivityRunner {
     });
   }
 
-  private slot(): Promise<void> {
+  /** Takes a free slot at once (undefined), or a promise of the next one released. */
+  private slot(): Promise<void> | undefined {
     if (this.slots > 0) {
       this.slots--;
-      return Promise.resolve();
+      return undefined;
     }
     return new Promise((resolve) => this.queue.push(resolve));
   }

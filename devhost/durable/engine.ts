@@ -422,6 +422,13 @@ export class Engine {
    * (at least once, as on Azure) or re-reads the child's status, because the state still lists them.
    */
   private deliver(instanceId: string, ev: HistoryEvent, executionId?: string, volatile = false, msgId?: string): Promise<void> {
+    // A volatile result for an instance in memory (every activity result and timer of a running orchestration)
+    // needs no store and no await: handed over here, without the tracked async round the other cases take.
+    const loaded = volatile && !this.closed ? this.live.get(instanceId) : undefined;
+    if (loaded) {
+      this.accept(loaded, ev, executionId, true, msgId);
+      return Promise.resolve();
+    }
     return this.track(async () => {
       if (this.closed) return;
       const live = await this.liveOf(instanceId);
@@ -430,16 +437,30 @@ export class Engine {
         if (isEntityId(instanceId)) await this.createEntity(instanceId, this.message(ev, executionId, msgId));
         return;
       }
-      if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) {
-        if (!live.running && live.inbox.length === 0) this.live.delete(instanceId); // loaded only to drop this
-        return;
-      }
-      const msg = this.message(ev, executionId, msgId);
-      if (volatile) this.volatile.add(msg);
-      else await this.o.store.enqueue(instanceId, msg);
+      const msg = this.accept(live, ev, executionId, volatile, msgId);
+      if (!msg || volatile) return;
+      await this.o.store.enqueue(instanceId, msg);
       live.inbox.push(msg);
       this.kick(live);
     });
+  }
+
+  /**
+   * The message for `ev` to a loaded instance, or undefined when the instance is finished and drops it. A volatile
+   * message goes into the inbox at once; a stored one is the caller's to enqueue first.
+   */
+  private accept(live: Live, ev: HistoryEvent, executionId: string | undefined, volatile: boolean, msgId: string | undefined): InboxMessage | undefined {
+    if (isTerminal(live.meta.status) && !CONTROL_EVENTS.has(ev.EventType)) {
+      if (!live.running && live.inbox.length === 0) this.live.delete(live.meta.instanceId); // loaded only to drop this
+      return undefined;
+    }
+    const msg = this.message(ev, executionId, msgId);
+    if (volatile) {
+      this.volatile.add(msg);
+      live.inbox.push(msg);
+      this.kick(live);
+    }
+    return msg;
   }
 
   /** The loaded instance with its episode loop held off (until kick), or undefined when it does not exist. */
@@ -485,12 +506,16 @@ export class Engine {
   private pickBatch(live: Live): InboxMessage[] | undefined {
     if (this.closed || live.inbox.length === 0) return undefined;
     if (isEntityId(live.meta.instanceId)) return this.entities.pick(live);
-    const control = live.inbox.find((m) => CONTROL_EVENTS.has(m.event.EventType));
-    if (control) return [control];
+    let start = -1;
+    for (let i = 0; i < live.inbox.length; i++) {
+      const type = live.inbox[i].event.EventType;
+      if (CONTROL_EVENTS.has(type)) return [live.inbox[i]];
+      if (start < 0 && type === EventType.ExecutionStarted) start = i;
+    }
     if (live.meta.status === 'Suspended') return undefined;
     if (live.rejectedUntil !== undefined && this.o.clock.now() < live.rejectedUntil) return undefined;
-    const start = live.inbox.find((m) => m.event.EventType === EventType.ExecutionStarted);
-    const batch = start ? [start, ...live.inbox.filter((m) => m !== start)] : [...live.inbox];
+    if (start <= 0) return live.inbox.slice(0, MAX_BATCH);
+    const batch = [live.inbox[start], ...live.inbox.filter((_, i) => i !== start)];
     return batch.slice(0, MAX_BATCH);
   }
 
@@ -504,7 +529,8 @@ export class Engine {
     let actions = c.actions ?? [];
     st = withoutDelivered(st, live.delivered);
     const enqueue = c.enqueue ?? [];
-    const consumed = c.consumed.filter((m) => !this.volatile.has(m)).map((m) => m.id);
+    const consumed: string[] = [];
+    for (const m of c.consumed) if (!this.volatile.has(m)) consumed.push(m.id);
     const changesNothing = append.length === 0 && enqueue.length === 0 && consumed.length === 0 && next.status === live.meta.status && dropExecution === undefined && st === live.state;
     if (!changesNothing) {
       next.engine = st;
@@ -539,8 +565,7 @@ export class Engine {
       live.history = replaceHistory ? append : live.history.concat(append);
     }
     live.actions = dropExecution !== undefined ? [] : replaceHistory ? actions : actions.length > 0 ? live.actions.concat(actions) : live.actions;
-    const done = new Set(c.consumed);
-    live.inbox = [...live.inbox.filter((m) => !done.has(m)), ...enqueue];
+    live.inbox = remaining(live.inbox, c.consumed, enqueue);
     this.runEffects(live, effects);
     this.work.changed();
   }
@@ -613,4 +638,17 @@ export class Engine {
       }
     }
   }
+}
+
+/** The inbox without the messages an episode used up, then the ones it enqueued (most episodes use one message). */
+function remaining(inbox: InboxMessage[], used: InboxMessage[], enqueue: InboxMessage[]): InboxMessage[] {
+  let rest: InboxMessage[];
+  if (used.length === 0) rest = inbox.slice();
+  else if (used.length === 1) rest = inbox.filter((m) => m !== used[0]);
+  else {
+    const done = new Set(used);
+    rest = inbox.filter((m) => !done.has(m));
+  }
+  for (const m of enqueue) rest.push(m);
+  return rest;
 }

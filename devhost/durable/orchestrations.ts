@@ -42,6 +42,13 @@ function continuesAsNew(o: EpisodeOutcome): boolean {
   return o.error === undefined && !!o.state?.isDone && actions.some((a) => actionTypeOf(a) === ActionType.ContinueAsNew);
 }
 
+/** OrchestratorStarted, then the events of the first `count` messages: what an episode adds before its decisions. */
+function episodeEvents(ts: string, taken: InboxMessage[], count: number): HistoryEvent[] {
+  const events = [event(EventType.OrchestratorStarted, ts)];
+  for (let i = 0; i < count; i++) events.push(taken[i].event);
+  return events;
+}
+
 /** Clear pending work of a finished execution; the parent hears about it. */
 export function finish(live: Live, st: EngineState, effects: Effect[], notify = true): void {
   for (const id of Object.keys(st.timers)) effects.push({ kind: 'cancelTimer', id: Number(id) });
@@ -96,7 +103,8 @@ export class OrchestrationRunner {
     const plan: Plan = { live, st: cloneState(live.state), now, decisions: [], effects: [], actions: [] };
     const taken: InboxMessage[] = [];
     if (!isTerminal(meta.status)) {
-      for (const [i, msg] of batch.entries()) {
+      for (let i = 0; i < batch.length; i++) {
+        const msg = batch[i];
         const ev = msg.event;
         if (taken.length > 0 && allocatesIds(plan.st, ev, now)) {
           batch = batch.slice(0, i); // it opens the next episode (allocatesIds says why)
@@ -119,7 +127,7 @@ export class OrchestrationRunner {
     live.rejectedUntil = undefined;
 
     const fn = this.o.registry.get(meta.name, 'orchestration');
-    let newEvents = [event(EventType.OrchestratorStarted, ts), ...taken.map((m) => m.event)];
+    let newEvents = episodeEvents(ts, taken, taken.length);
     let outcome: EpisodeOutcome = fn
       ? await this.runEpisode(fn, live, newEvents)
       : { error: `The function '${meta.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
@@ -129,7 +137,7 @@ export class OrchestrationRunner {
       // (EventRaised only; the rest belonged to the old one). The SDK stops reading history at that point, so
       // the shortest prefix of the batch that already continues as new finds it.
       for (let k = 1; k < taken.length; k++) {
-        const prefix = [event(EventType.OrchestratorStarted, ts), ...taken.slice(0, k).map((m) => m.event)];
+        const prefix = episodeEvents(ts, taken, k);
         const probe = await this.runEpisode(fn, live, prefix, false);
         if (!continuesAsNew(probe)) continue;
         outcome = probe;
@@ -154,7 +162,7 @@ export class OrchestrationRunner {
       }
     }
 
-    const consumed = batch.filter((m) => !carried.includes(m));
+    const consumed = carried.length === 0 ? batch : batch.filter((m) => !carried.includes(m));
     // DTFx writes the execution's end as the episode's last decision, then OrchestratorCompleted.
     const tail: HistoryEvent[] = [];
     if (failure !== undefined) {
@@ -180,7 +188,7 @@ export class OrchestrationRunner {
       finish(live, plan.st, plan.effects);
     }
     tail.push(event(EventType.OrchestratorCompleted, ts));
-    await this.host.commit(live, { meta: next, append: [...newEvents, ...plan.decisions, ...tail], actions: plan.actions, consumed, st: plan.st, effects: plan.effects });
+    await this.host.commit(live, { meta: next, append: newEvents.concat(plan.decisions, tail), actions: plan.actions, consumed, st: plan.st, effects: plan.effects });
   }
 
   /**

@@ -145,7 +145,10 @@ export function emptyState(): EngineState {
  */
 export function cloneState(st: EngineState): EngineState {
   const retries: Record<string, RetryState> = {};
-  for (const [k, r] of Object.entries(st.retries)) retries[k] = { ...r, lastFailure: r.lastFailure && { ...r.lastFailure } };
+  for (const k in st.retries) {
+    const r = st.retries[k];
+    retries[k] = { ...r, lastFailure: r.lastFailure && { ...r.lastFailure } };
+  }
   return {
     ...st,
     timerPaths: { ...st.timerPaths },

@@ -23,11 +23,23 @@ export interface PlanOptions extends TimerLimits {
   upperSchemaVersionNew?: number;
 }
 
+/** Texts already made: every episode's payload carries the same two limits. */
+const spans = new Map<number, string>();
+
 /**
  * TimeSpan text "d.hh:mm:ss" as the extension sends it.
  * @example timeSpan(6 * 86_400_000) // "6.00:00:00"
  */
 export function timeSpan(ms: number): string {
+  let text = spans.get(ms);
+  if (text === undefined) {
+    text = spanText(ms);
+    if (spans.size < 64) spans.set(ms, text);
+  }
+  return text;
+}
+
+function spanText(ms: number): string {
   const d = Math.floor(ms / DAY);
   let rest = ms - d * DAY;
   const h = Math.floor(rest / 3_600_000);

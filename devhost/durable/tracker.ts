@@ -12,15 +12,35 @@ export class WorkTracker {
   private idleWaiters: (() => void)[] = [];
   private changeWaiters: (() => void)[] = [];
 
-  /** Runs `work`, counting it as in flight until it settles. */
-  async track<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work`, counting it as in flight until it settles. Not an async function: every episode, activity and
+   * delivery goes through here, and one `then` with handlers made once costs less than an async frame per call.
+   */
+  track<T>(work: () => Promise<T>): Promise<T> {
     this.pending++;
+    let running: Promise<T>;
     try {
-      return await work();
-    } finally {
-      this.pending--;
-      if (this.pending === 0) this.checkIdle();
+      running = work();
+    } catch (err) {
+      this.settled();
+      return Promise.reject(err);
     }
+    return running.then(this.onValue as (v: T) => T, this.onError);
+  }
+
+  private readonly onValue = <T>(value: T): T => {
+    this.settled();
+    return value;
+  };
+
+  private readonly onError = (err: unknown): never => {
+    this.settled();
+    throw err;
+  };
+
+  private settled(): void {
+    this.pending--;
+    if (this.pending === 0) this.checkIdle();
   }
 
   /** Resolves when no tracked work is in flight. */
