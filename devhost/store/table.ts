@@ -1,6 +1,6 @@
 // Store on Azure Table Storage (Azurite or a real account): one table per task hub, one partition per
 // instance, so the result of every episode is written by a single entity-group transaction (atomic).
-import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { odata, TableClient, TransactionAction } from '@azure/data-tables';
 import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
 import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
@@ -12,30 +12,15 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { tableClientFactory, type StorageConnection } from '../../platform/storage-connection';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 import { faultPoint } from '../faults';
+import {
+  checkKey, checkSize, compare, EMPTY_INLINE, Entity, historyEntities, historyPrefix, inboxEntity, INBOX, Inline, INLINE_CHARS, inlineOf, inventoryOf,
+  Inventory, isKey, joinJsonArrays, MAX_POINT_READS, MAX_TX_ACTIONS, MAX_TX_BYTES, META_ROW, metaEntity, payloadKey, readChunks, Row, SEQ_DIGITS, statusOf, TableStoreError, txFailure,
+} from './table-rows';
 
-// Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
-//   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
-//                              (for server-side filters), t0,t1,... (tombstones, see `commit`) and historyFrom
-//                              (after a rewind: the first history row of the execution that counts)
-//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...), and
-//                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
-//   I:<message id>             one inbox message (JSON in d0,d1,...)
-// Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
-// Beside it, `<taskHub>Index` holds one summary row per instance for listing and recovery (see table-index.ts).
+export { TableStoreError, type TableStoreErrorCode } from './table-rows';
 
-/** An entity-group transaction holds at most 100 operations. */
-const MAX_TX_ACTIONS = 100;
-/** A string property holds 64 KiB = 32,768 UTF-16 units; chunks stay below with a margin. */
-const CHUNK_CHARS = 30_000;
-/** An entity holds 1 MiB (strings counted as UTF-16); one commit stays below with a margin. */
-const MAX_WRITE_BYTES = 900 * 1024;
-/** One transaction's body holds 4 MiB; commits stay below with a margin. */
-const MAX_TX_BYTES = 3.5 * 1024 * 1024;
-/** Characters of JSON per history row (UTF-16: twice that in bytes, below MAX_WRITE_BYTES). */
-const ROW_CHARS = 400_000;
-const SEQ_DIGITS = 10;
-const META_ROW = 'M';
-const INBOX = 'I:';
+// The rows of an instance and how they are encoded: table-rows.ts. Beside the instances, `<taskHub>Index` holds one
+// summary row per instance for listing and recovery (see table-index.ts).
 
 const DEV_ACCOUNT = AZURITE_ACCOUNT;
 const DEV_KEY = AZURITE_KEY;
@@ -46,8 +31,6 @@ const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_A
 const TASK_HUB = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
 /** Instances read at once when a page of the index is checked against their meta rows or loaded. */
 const READ_CONCURRENCY = 16;
-/** Characters Azure Table keys may not contain. */
-const BAD_KEY_CHAR = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 export interface TableStoreOptions {
   /** A storage connection string (the value of `AzureWebJobsStorage`), or `UseDevelopmentStorage=true` for Azurite. */
@@ -67,30 +50,6 @@ export interface TableStoreOptions {
    * is retried by the next commit; the default logs with console.warn.
    */
   onCleanupError?: (err: Error) => void;
-}
-
-/** Stable codes of TableStore's own errors. */
-export type TableStoreErrorCode =
-  /** One write would exceed what an Azure Table entity holds (1 MiB; the store stops at 900 KB). */
-  | 'PayloadTooLarge'
-  /** A commit met a history row it did not expect: another writer, or a view older than the stored one. Nothing was written. */
-  | 'StaleWrite'
-  /** A value that must become a table key contains '/', '\\', '#', '?' or a control character, or is empty. */
-  | 'InvalidKey'
-  /** A task hub name or connection string the store cannot use. */
-  | 'InvalidConfig'
-  /** A purge kept meeting new rows and gave up. */
-  | 'PurgeContention';
-
-/**
- * An error of the table store, with a stable `code` (match on `code`, not `instanceof`).
- * @example if ((err as { code?: string }).code === 'PayloadTooLarge') return fail(413, err.message);
- */
-export class TableStoreError extends Error {
-  constructor(readonly code: TableStoreErrorCode, message: string) {
-    super(message);
-    this.name = 'TableStoreError';
-  }
 }
 
 /** Where this store is in an instance's history; kept per instance so a commit needs no extra read. */
@@ -113,36 +72,6 @@ interface Cursor {
   historyFrom: number;
 }
 
-/**
- * While an execution's history is short, it lives in the meta row itself (`h` chunks, actions in `g`), so a
- * waiting instance is one row and loads with one read (recovery of 10,000 timers: 10,000 reads, not 20,000).
- * The commit that would make it longer than INLINE_CHARS moves it into history rows (same transaction), and
- * from then on the execution appends rows as before.
- */
-interface Inline {
-  events: string;
-  actions: string;
-}
-const INLINE_CHARS = 8_000;
-const EMPTY_INLINE: Inline = { events: '[]', actions: '[]' };
-
-/**
- * What the meta row says about the other rows of its partition, so that `load` can read them by key (point
- * reads) instead of querying the partition: Azurite answers any query by scanning the whole table, which made
- * recovery of 10,000 instances take minutes. `hn` = history rows of the current execution, `i` chunks = the ids
- * of unconsumed inbox rows; an enqueue sets `qx` (the list may be incomplete: query instead) and the next
- * commit, which knows the inbox, writes the list again without it.
- */
-interface Inventory {
-  historyRows: number;
-  inbox: string[];
-}
-/** Up to this many history rows, a load reads rows by key; beyond, one partition query is cheaper. */
-const MAX_POINT_READS = 16;
-
-type Props = Record<string, string>;
-type Entity = TableEntity<Props>;
-type Row = TableEntityResult<Record<string, unknown>>;
 
 /**
  * A Store on Azure Table Storage. Everything an instance holds lives in one partition, so `create`,
@@ -699,152 +628,3 @@ function isHttp(conn: string): boolean {
   return endpoint ? endpoint.toLowerCase().startsWith('http:') : parts.get('defaultendpointsprotocol')?.toLowerCase() === 'http';
 }
 
-/** True when `value` can be a PartitionKey/RowKey. An id that cannot was never stored: reads treat it as absent. */
-function isKey(value: string): boolean {
-  return value.length > 0 && !BAD_KEY_CHAR.test(value);
-}
-
-function checkKey(value: string, what: string): string {
-  if (!isKey(value)) {
-    throw new TableStoreError('InvalidKey', `The ${what} '${value}' cannot be a table key: it must be non-empty without '/', '\\', '#', '?' or control characters.`);
-  }
-  return value;
-}
-
-function historyPrefix(executionId: string): string {
-  return `H:${executionId}:`;
-}
-
-function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory, inline?: Inline, historyFrom = 0): Entity {
-  const e: Entity = {
-    ...(inline ? { ...chunks('h', inline.events), ...chunks('g', inline.actions) } : {}),
-    partitionKey: meta.instanceId,
-    rowKey: META_ROW,
-    status: meta.status,
-    createdTime: meta.createdTime,
-    name: meta.name,
-    ...chunks('d', JSON.stringify(meta)),
-    hn: String(inventory.historyRows),
-    ...chunks('i', JSON.stringify(inventory.inbox)),
-    ...(historyFrom > 0 ? { historyFrom: String(historyFrom) } : {}),
-  };
-  return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
-}
-
-/** The current execution's history kept in the meta row, or undefined when it lives in history rows. */
-function inlineOf(m: Record<string, unknown>): Inline | undefined {
-  return typeof m.h0 === 'string' ? { events: readChunks(m, 'h'), actions: readChunks(m, 'g', '[]') } : undefined;
-}
-
-/** Two JSON array texts as one, without parsing them. */
-function joinJsonArrays(a: string, b: string): string {
-  if (a === '[]') return b;
-  if (b === '[]') return a;
-  return `${a.slice(0, -1)},${b.slice(1)}`;
-}
-
-/** The meta row's inventory, or undefined when it has none (written before it existed) or an enqueue marked it incomplete. */
-function inventoryOf(m: Record<string, unknown>): Inventory | undefined {
-  if (typeof m.hn !== 'string' || m.qx !== undefined) return undefined;
-  return { historyRows: Number(m.hn), inbox: JSON.parse(readChunks(m, 'i', '[]')) as string[] };
-}
-
-function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[] = []): Entity {
-  const row: Entity = { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
-  return actions.length > 0 ? { ...row, ...chunks('a', JSON.stringify(actions)) } : row;
-}
-
-/**
- * The appended events as history rows: usually one, more when they would not fit one entity (a large
- * activity result and the output that repeats it). Rows are filled in order, so loading them in seq
- * order gives the events back in order.
- */
-function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[]): Entity[] {
-  const rows: Entity[] = [];
-  let group: HistoryEvent[] = [];
-  let chars = JSON.stringify(actions).length;
-  for (const ev of events) {
-    const n = JSON.stringify(ev).length;
-    if (group.length > 0 && chars + n > ROW_CHARS) {
-      rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
-      group = [];
-      chars = 0;
-    }
-    group.push(ev);
-    chars += n + 1;
-  }
-  if (group.length > 0 || (rows.length === 0 && actions.length > 0)) rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
-  return rows;
-}
-
-function inboxEntity(id: string, message: InboxMessage): Entity {
-  return { partitionKey: id, rowKey: INBOX + checkKey(message.id, 'message id'), ...chunks('d', JSON.stringify(message)) };
-}
-
-/**
- * Splits text over properties `<p>0`, `<p>1`, ... of at most CHUNK_CHARS each. A cut never falls inside a
- * surrogate pair: a lone surrogate does not survive UTF-8 on the wire (it would come back as U+FFFD).
- */
-function chunks(p: string, text: string): Props {
-  const out: Props = {};
-  let n = 0;
-  let i = 0;
-  do {
-    let end = Math.min(i + CHUNK_CHARS, text.length);
-    const c = text.charCodeAt(end - 1);
-    if (end < text.length && c >= 0xd800 && c <= 0xdbff) end--;
-    out[`${p}${n++}`] = text.slice(i, end);
-    i = end;
-  } while (i < text.length);
-  return out;
-}
-
-/** What identifies a row's payload without reading a blob: the blob name, or the JSON itself. */
-function payloadKey(row: Record<string, unknown>): string {
-  return typeof row.b === 'string' ? `blob:${row.b}` : readChunks(row, 'd');
-}
-
-function readChunks(row: Record<string, unknown>, p: string, fallback?: string): string {
-  let text = '';
-  let n = 0;
-  for (let v = row[`${p}0`]; typeof v === 'string'; v = row[`${p}${++n}`]) text += v;
-  if (n > 0) return text;
-  if (fallback !== undefined) return fallback;
-  throw new Error(`Row '${String(row.rowKey)}' of instance '${String(row.partitionKey)}' has no '${p}0' property: it was not written by TableStore.`);
-}
-
-/** Entity size as the service counts it: UTF-16 strings plus a little per property. */
-function entityBytes(e: Entity): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(e)) n += 2 * k.length + 8 + (typeof v === 'string' ? 2 * v.length : 8);
-  return n;
-}
-
-function checkSize(id: string, what: string, entities: Entity[], limit = MAX_WRITE_BYTES): void {
-  const bytes = entities.reduce((n, e) => n + entityBytes(e), 0);
-  if (bytes > limit) {
-    throw new TableStoreError(
-      'PayloadTooLarge',
-      `Instance '${id}': this ${what} would write ${Math.ceil(bytes / 1024)} KB to table storage; the limit is ` +
-        `${Math.floor(limit / 1024)} KB (${limit === MAX_WRITE_BYTES ? 'an Azure Table entity holds at most 1 MiB' : 'a table transaction holds at most 4 MiB'}, strings counted as UTF-16). ` +
-        `Make the orchestration's input, output, custom status or event payloads smaller, e.g. keep large data in blob storage and pass its name.`,
-    );
-  }
-}
-
-function statusOf(err: unknown): number | undefined {
-  const s = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof s === 'number' ? s : undefined;
-}
-
-/** Status and operation index of a failed transaction ("<index>:<message>", as Azure and Azurite report it). */
-function txFailure(err: unknown): { status: number; index: number } | undefined {
-  const status = statusOf(err);
-  if (status === undefined) return undefined;
-  const m = /^(\d+):/.exec(err instanceof Error ? err.message : '');
-  return { status, index: m ? Number(m[1]) : -1 };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
