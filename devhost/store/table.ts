@@ -93,6 +93,9 @@ export class TableStore implements Store {
   private readonly blobs: LargePayloads;
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
+  /** The background read of the index into its mirror (with the lease), settled when the mirror is complete. */
+  private mirrorLoad: Promise<void> | undefined;
+  private closed = false;
 
   constructor(options: TableStoreOptions) {
     if (!TASK_HUB.test(options.taskHub)) {
@@ -134,6 +137,7 @@ export class TableStore implements Store {
     for (const client of [this.client, this.index.client]) {
       try {
         await client.createTable();
+        if (client === this.index.client) await this.index.markBucketed(); // a new index: every row will have its bucket
       } catch (err) {
         if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
       }
@@ -149,6 +153,33 @@ export class TableStore implements Store {
     const lease = new HubLease(this.index.client, { ...options, taskHub: this.taskHub });
     await lease.acquire();
     this.lease = lease;
+    // The one writer of the hub from now on: the index can be kept in memory (index-mirror.ts), read in the background.
+    await this.index.openMirror();
+    this.mirrorLoad = this.loadMirror();
+  }
+
+  /**
+   * Resolves once the index is in memory (listings read it from then on); false when the store has no lease (or
+   * closed first). Listings read the table until then.
+   * @example await store.indexLoaded();
+   */
+  async indexLoaded(): Promise<boolean> {
+    await this.mirrorLoad;
+    return this.index.mirror?.complete ?? false;
+  }
+
+  /** Reads every index row into the mirror; a failure (storage down) is reported and tried again, until closed. */
+  private async loadMirror(): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await this.index.readAll(() => this.closed);
+        if (!this.closed) this.index.mirror?.finishLoad();
+        return;
+      } catch (err) {
+        this.onCleanupError(new Error(`reading the index into memory failed (attempt ${attempt}; listings read the table meanwhile): ${err instanceof Error ? err.message : String(err)}`));
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))).unref());
+      }
+    }
   }
 
   /**
@@ -297,6 +328,7 @@ export class TableStore implements Store {
     return allPages((after) => this.listPage(query, { top: MAX_PAGE, after }));
   }
 
+  /** Through the index: its mirror in memory once complete (with the lease), else the table. */
   async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
     return this.throughIndex(query, page, (id) => this.getMeta(id), (meta) => meta);
   }
@@ -311,7 +343,8 @@ export class TableStore implements Store {
    * meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
    */
   private async throughIndex<T>(query: InstanceQuery, page: PageRequest, read: (id: string) => Promise<T | undefined>, metaOf: (t: T) => InstanceMeta): Promise<Page<T>> {
-    const { rows, next } = await this.index.page(query, pageSize(page), page.after);
+    const mirror = this.index.mirror;
+    const { rows, next } = mirror?.complete ? ((p) => ({ rows: p.items, next: p.next }))(mirror.page(query, page)) : await this.index.page(query, pageSize(page), page.after);
     const items: T[] = [];
     const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<T[]> => {
       const item = await read(row.instanceId);
@@ -494,6 +527,7 @@ export class TableStore implements Store {
 
   /** Gives the lease back (so the next host starts at once) and forgets the cursors; the SDK's HTTP agent needs no release. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.lease?.release();
     this.lease = undefined;
     this.cursors.clear();

@@ -24,7 +24,7 @@ function tableStore(taskHub = hub()): TableStore {
 }
 
 interface Subject {
-  name: 'memory' | 'table';
+  name: 'memory' | 'table' | 'table with the lease';
   open(): Promise<Store>;
 }
 const SUBJECTS: Subject[] = [
@@ -34,6 +34,17 @@ const SUBJECTS: Subject[] = [
     open: async () => {
       const s = tableStore();
       await s.init();
+      return s;
+    },
+  },
+  {
+    // The host's case: the one writer of its hub, so the index is kept in memory and listings read it there.
+    name: 'table with the lease',
+    open: async () => {
+      const s = tableStore();
+      await s.init();
+      await s.acquireLease();
+      expect(await s.indexLoaded()).toBe(true);
       return s;
     },
   },
@@ -458,8 +469,39 @@ describe('TableStore only', () => {
     await rawIndex(s).deleteEntity('hi', 'hidden');
     expect((await s.list()).map((m) => m.instanceId)).toEqual(['seen']);
     const rows: string[] = [];
-    for await (const e of rawIndex(s).listEntities()) rows.push(`${e.partitionKey}/${e.rowKey}/${String(e.status)}`);
+    for await (const e of rawIndex(s).listEntities()) if (e.partitionKey !== '@lease') rows.push(`${e.partitionKey}/${e.rowKey}/${String(e.status)}`);
     expect(rows).toEqual(['se/seen/Pending']);
+  });
+
+  it('with the lease, the index is read into memory (rows others wrote before, by slices of their bucket) and listed from there', async () => {
+    const taskHub = hub();
+    const before = tableStore(taskHub);
+    await before.init();
+    for (const id of ['m1', 'm2', 'm3']) await before.create(meta(id), msg(mid(0)));
+    const s = tableStore(taskHub);
+    await s.acquireLease();
+    expect(await s.indexLoaded()).toBe(true);
+    await s.create(meta('m0'), msg(mid(0)));
+    // A row deleted behind the holder's back (nothing may write its hub): the holder still lists it from memory,
+    // a store without the lease reads the table and does not.
+    await rawIndex(s).deleteEntity('m2', 'm2');
+    expect((await s.list()).map((m) => m.instanceId)).toEqual(['m0', 'm1', 'm2', 'm3']);
+    expect((await before.list()).map((m) => m.instanceId)).toEqual(['m0', 'm1', 'm3']);
+  });
+
+  it('a hub whose index rows may lack their bucket (no format row, and rows) is read into memory page after page', async () => {
+    const taskHub = hub();
+    const old = tableStore(taskHub);
+    await old.init();
+    await old.create(meta('legacy'), msg(mid(0)));
+    // As an index written before buckets existed: no format row, a row without `b`.
+    await rawIndex(old).deleteEntity('@lease', 'format');
+    await rawIndex(old).upsertEntity({ partitionKey: 'le', rowKey: 'legacy', status: 'Pending', createdTime: T0, name: 'Hello' }, 'Replace');
+    const s = tableStore(taskHub);
+    await s.acquireLease();
+    expect(await s.indexLoaded()).toBe(true);
+    await rawIndex(s).deleteEntity('le', 'legacy'); // listed from memory from now on
+    expect((await s.list()).map((m) => m.instanceId)).toEqual(['legacy']);
   });
 
   it('keeps the index row in step with the status, and a read repairs a row a crash left behind', async () => {
