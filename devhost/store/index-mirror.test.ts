@@ -57,6 +57,7 @@ describe('IndexMirror', () => {
     m.fill(row('late'));
     m.set(row('a-new'));
     m.delete('theirs');
-    expect(m.page({}, { top: 10 }).items).toEqual([row('a-new'), row('mine', 'Running')]);
+    m.update('mine', { idleUntil: 5, etag: 'e2' });
+    expect(m.page({}, { top: 10 }).items).toEqual([row('a-new'), { ...row('mine', 'Running'), idleUntil: 5, etag: 'e2' }]);
   });
 });

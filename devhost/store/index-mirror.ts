@@ -12,7 +12,12 @@ export interface IndexRow {
   status: RuntimeStatus;
   createdTime: string;
   name: string;
-  /** The row's ETag when read or last written (repairs are conditional on it). */
+  /**
+   * Until when (ms, the engine's clock) the instance needs nothing from a host unless a message reaches it; Infinity:
+   * only a message wakes it. Absent: it needs a host now, so recovery loads it at start-up (see idle-hints.ts).
+   */
+  idleUntil?: number;
+  /** The row's ETag when read or last written (repairs and raised hints are conditional on it). */
   etag?: string;
 }
 
@@ -46,6 +51,12 @@ export class IndexMirror {
     this.rows.set(row.instanceId, row);
     this.touched?.add(row.instanceId);
     if (!had && this.sorted) this.sorted.splice(upperBound(this.sorted, row.instanceId), 0, row.instanceId);
+  }
+
+  /** Changes fields of a row this host has (a merge it wrote); nothing when it has none. */
+  update(instanceId: string, change: Partial<Pick<IndexRow, 'idleUntil' | 'etag'>>): void {
+    const row = this.rows.get(instanceId);
+    if (row) this.rows.set(instanceId, { ...row, ...change });
   }
 
   /** A row this host deleted. */

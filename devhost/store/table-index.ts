@@ -13,11 +13,12 @@
 //   * purge: the instance first, then the index row.
 // A crash in between leaves an index row that says "unfinished" for an instance that finished (or no longer
 // exists). Every read through the index checks the instance's own meta row, shows that, and puts the index
-// row right (conditionally on its ETag, so a repair never overwrites a newer write); recovery at start-up reads
-// every unfinished row, so it repairs the rows a crash left.
+// row right (conditionally on its ETag, so a repair never overwrites a newer write); recovery loads every unfinished
+// instance that is not idle (and an idle one when it wakes), which repairs the rows a crash left.
 //
-// Each row also holds `b`, a bucket of its id (a hash, 00..ff) by which the whole table is read in slices when a
-// host that holds the lease keeps it in memory (see `readAll` and index-mirror.ts).
+// Each row also holds `w`, the instance's idle hint (see idle-hints.ts: when recovery must load it), and `b`, a bucket
+// of its id (a hash, 00..ff) by which the whole table is read in slices when a host that holds the lease keeps it in
+// memory (see `readAll` and index-mirror.ts).
 import { odata, TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { ACTIVE_STATUSES, InstanceMeta, InstanceQuery, RuntimeStatus } from './types';
 import { IndexMirror, IndexRow, matchesRow } from './index-mirror';
@@ -43,7 +44,7 @@ export function indexPartition(instanceId: string): string {
 }
 
 type Row = TableEntityResult<Record<string, unknown>>;
-const COLUMNS = ['RowKey', 'status', 'createdTime', 'name'];
+const COLUMNS = ['RowKey', 'status', 'createdTime', 'name', 'w'];
 
 /**
  * Reads and writes the index table of one task hub. With a mirror (the host holds the hub's lease), every row it
@@ -71,7 +72,7 @@ export class InstanceIndex {
     await this.client.upsertEntity({ partitionKey: LEASE_PARTITION, rowKey: FORMAT_ROW, buckets: '1' }, 'Replace');
   }
 
-  /** The index row of `meta` as it should be now. */
+  /** The index row of `meta` as it should be now (not idle: a host must look at it at start-up). */
   static rowOf(meta: InstanceMeta): IndexRow {
     return { instanceId: meta.instanceId, status: meta.status, createdTime: meta.createdTime, name: meta.name };
   }
@@ -99,6 +100,24 @@ export class InstanceIndex {
     try {
       const res = await this.client.updateEntity(entityOf(row), 'Replace', { etag });
       this.mirror?.set({ ...row, etag: res.etag });
+      return true;
+    } catch (err) {
+      const s = statusOf(err);
+      if (s === 412 || s === 404) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Sets only the row's idle hint (a merge): to `idleUntil` when `etag` is the row's version (a raise, see
+   * idle-hints.ts), or back to "needs a host now" whatever the version (`idleUntil` undefined, `etag` '*').
+   * False when the row changed meanwhile or does not exist (a merge never creates a row).
+   */
+  async mergeIdle(instanceId: string, idleUntil: number | undefined, etag: string): Promise<boolean> {
+    try {
+      const res = await this.client.updateEntity({ partitionKey: indexPartition(instanceId), rowKey: instanceId, w: encodeIdle(idleUntil) ?? '' }, 'Merge', { etag });
+      // A raise's answer counts only if no other write reached the copy meanwhile (a lowering it did not see).
+      if (etag === '*' || this.mirror?.get(instanceId)?.etag === etag) this.mirror?.update(instanceId, { idleUntil, etag: res.etag });
       return true;
     } catch (err) {
       const s = statusOf(err);
@@ -197,6 +216,14 @@ export class InstanceIndex {
     return n;
   }
 
+  /**
+   * One page of unfinished rows (ACTIVE_STATUSES) after `after`, in id order, with their idle hints: what recovery
+   * resumes. Each row goes into the mirror.
+   */
+  async activePage(top: number, after: string | undefined): Promise<{ rows: IndexRow[]; next?: string }> {
+    return this.page({ runtimeStatus: [...ACTIVE_STATUSES] }, top, after);
+  }
+
   /** True when every row has its bucket: the format row says so, or the index is empty (then it is written now). */
   private async bucketed(): Promise<boolean> {
     try {
@@ -237,12 +264,28 @@ export function isActive(status: RuntimeStatus): boolean {
   return ACTIVE_STATUSES.includes(status);
 }
 
-function entityOf(row: IndexRow): { partitionKey: string; rowKey: string; status: string; createdTime: string; name: string; b: string } {
-  return { partitionKey: indexPartition(row.instanceId), rowKey: row.instanceId, status: row.status, createdTime: row.createdTime, name: row.name, b: bucketOf(row.instanceId) };
+function entityOf(row: IndexRow): { partitionKey: string; rowKey: string; status: string; createdTime: string; name: string; b: string; w?: string } {
+  const e = { partitionKey: indexPartition(row.instanceId), rowKey: row.instanceId, status: row.status, createdTime: row.createdTime, name: row.name, b: bucketOf(row.instanceId) };
+  const w = encodeIdle(row.idleUntil);
+  return w === undefined ? e : { ...e, w };
 }
 
 function rowOfEntity(e: Row): IndexRow {
-  return { instanceId: e.rowKey!, status: e.status as RuntimeStatus, createdTime: String(e.createdTime), name: String(e.name), etag: e.etag };
+  const row: IndexRow = { instanceId: e.rowKey!, status: e.status as RuntimeStatus, createdTime: String(e.createdTime), name: String(e.name), etag: e.etag };
+  const idle = decodeIdle(e.w);
+  return idle === undefined ? row : { ...row, idleUntil: idle };
+}
+
+/** The `w` column: an ISO time, 'never' (only a message wakes it), or absent (needs a host now). */
+function encodeIdle(idleUntil: number | undefined): string | undefined {
+  if (idleUntil === undefined || Number.isNaN(idleUntil)) return undefined;
+  return idleUntil === Infinity ? 'never' : new Date(idleUntil).toISOString();
+}
+
+function decodeIdle(w: unknown): number | undefined {
+  if (w === 'never') return Infinity;
+  const t = typeof w === 'string' && w !== '' ? Date.parse(w) : NaN;
+  return Number.isNaN(t) ? undefined : t;
 }
 
 /**

@@ -1,10 +1,11 @@
 // Store on Azure Table Storage (Azurite or a real account): one table per task hub, one partition per
 // instance, so the result of every episode is written by a single entity-group transaction (atomic).
 import { odata, TableClient, TransactionAction } from '@azure/data-tables';
-import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
+import { ActiveInstance, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
 import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
 import { IndexRow, InstanceIndex, isActive } from './table-index';
+import { IdleHints } from './idle-hints';
 import { HubLease, LeaseOptions } from './lease';
 import { BLOB_THRESHOLD_CHARS, LargePayloads } from './blobs';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -50,7 +51,15 @@ export interface TableStoreOptions {
    * is retried by the next commit; the default logs with console.warn.
    */
   onCleanupError?: (err: Error) => void;
+  /**
+   * With the lease: how long an instance stays quiet before its index row says it is idle, so recovery can leave it
+   * in the store (see idle-hints.ts). Default 30 s.
+   */
+  idleAfterMs?: number;
 }
+
+/** Default of TableStoreOptions.idleAfterMs. */
+const IDLE_AFTER_MS = 30_000;
 
 /** Where this store is in an instance's history; kept per instance so a commit needs no extra read. */
 interface Cursor {
@@ -93,6 +102,7 @@ export class TableStore implements Store {
   private readonly blobs: LargePayloads;
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
+  private readonly hints: IdleHints;
   /** The background read of the index into its mirror (with the lease), settled when the mirror is complete. */
   private mirrorLoad: Promise<void> | undefined;
   private closed = false;
@@ -131,6 +141,7 @@ export class TableStore implements Store {
       new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage setting (AzureWebJobsStorage) names no blob endpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), use UseDevelopmentStorage=true, or an account whose table endpoint is https://<account>.table.core.windows.net.`),
     );
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
+    this.hints = new IdleHints(this.index, { quietMs: options.idleAfterMs ?? IDLE_AFTER_MS, onError: (err) => this.onCleanupError(err) });
   }
 
   async init(): Promise<void> {
@@ -185,10 +196,11 @@ export class TableStore implements Store {
   /**
    * Writes many instances at once (benchmarks, migrations): the index rows in transactions of up to 100 per index
    * partition, then each instance's rows in one transaction, `concurrency` at a time. Existing ids are replaced.
+   * An item's `idleUntil` (as Commit.idleUntil) goes into its index row as it is.
    * @example await store.importInstances([{ meta, history, actions: [], inbox: [] }]);
    */
-  async importInstances(items: StoredInstance[], concurrency = 16): Promise<void> {
-    await this.index.putMany(items.map((x) => InstanceIndex.rowOf(x.meta)));
+  async importInstances(items: (StoredInstance & { idleUntil?: number })[], concurrency = 16): Promise<void> {
+    await this.index.putMany(items.map((x) => ({ ...InstanceIndex.rowOf(x.meta), ...(x.idleUntil !== undefined && x.inbox.length === 0 ? { idleUntil: x.idleUntil } : {}) })));
     await mapLimit(items, concurrency, async ({ meta, history, actions, inbox }) => {
       const id = checkKey(meta.instanceId, 'instance id');
       const inline = { events: JSON.stringify(history), actions: JSON.stringify(actions) };
@@ -205,6 +217,7 @@ export class TableStore implements Store {
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
+    this.forgetIndexWrites(id);
     const m = await this.offload(metaEntity(meta, [], { historyRows: 0, inbox: [first.id] }, EMPTY_INLINE));
     const i = await this.offload(inboxEntity(id, first));
     checkSize(id, 'create', [m, i]);
@@ -228,6 +241,7 @@ export class TableStore implements Store {
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
   async recreate(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
+    this.forgetIndexWrites(meta.instanceId);
     await this.index.put(InstanceIndex.rowOf(meta));
     await this.deletePartition(checkKey(meta.instanceId, 'instance id'));
     await this.create(meta, first);
@@ -284,8 +298,15 @@ export class TableStore implements Store {
         inline,
         historyFrom,
       });
+      await this.repairIndex(meta); // the first load after a restart: a crash may have left the row behind
     }
     return { meta, history, actions, inbox };
+  }
+
+  /** Puts the mirror's row of an instance right when it disagrees with the instance's meta (conditionally on its ETag). */
+  private async repairIndex(meta: InstanceMeta): Promise<void> {
+    const row = this.index.mirror?.get(meta.instanceId);
+    if (row?.etag && row.status !== meta.status) await this.index.repair(InstanceIndex.rowOf(meta), row.etag);
   }
 
   /** One row by key, or undefined. */
@@ -328,33 +349,32 @@ export class TableStore implements Store {
     return allPages((after) => this.listPage(query, { top: MAX_PAGE, after }));
   }
 
-  /** Through the index: its mirror in memory once complete (with the lease), else the table. */
-  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
-    return this.throughIndex(query, page, (id) => this.getMeta(id), (meta) => meta);
-  }
-
-  async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
-    return this.throughIndex({ runtimeStatus: [...ACTIVE_STATUSES] }, page, (id) => this.load(id), (s) => s.meta);
-  }
-
   /**
-   * A page of the index, each row read from the instance itself (`read`, READ_CONCURRENCY at a time): what is
-   * returned is what the instance's meta row says, filtered again by the query. A row that disagrees with the
-   * meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
+   * A page of the index (its mirror in memory once complete, else the table), each row read from the instance itself
+   * (READ_CONCURRENCY at a time): what is returned is what the instance's meta row says, filtered again by the query.
+   * A row that disagrees with the meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
    */
-  private async throughIndex<T>(query: InstanceQuery, page: PageRequest, read: (id: string) => Promise<T | undefined>, metaOf: (t: T) => InstanceMeta): Promise<Page<T>> {
+  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
     const mirror = this.index.mirror;
     const { rows, next } = mirror?.complete ? ((p) => ({ rows: p.items, next: p.next }))(mirror.page(query, page)) : await this.index.page(query, pageSize(page), page.after);
-    const items: T[] = [];
-    const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<T[]> => {
-      const item = await read(row.instanceId);
-      if (item === undefined) return [];
-      const meta = metaOf(item);
+    const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<InstanceMeta[]> => {
+      const meta = await this.getMeta(row.instanceId);
+      if (meta === undefined) return [];
       if (meta.status !== row.status && row.etag) await this.index.repair(InstanceIndex.rowOf(meta), row.etag);
-      return matchesQuery(meta, query) ? [item] : [];
+      return matchesQuery(meta, query) ? [meta] : [];
     });
-    for (const f of found) items.push(...f);
-    return { items, next };
+    return { items: found.flat(), next };
+  }
+
+  /** Read from the index table (never the mirror: recovery runs before it is complete); the rows fill the mirror. */
+  async activePage(page: PageRequest): Promise<Page<ActiveInstance>> {
+    const { rows, next } = await this.index.activePage(pageSize(page), page.after);
+    return { items: rows.map((r) => (r.idleUntil === undefined ? { instanceId: r.instanceId } : { instanceId: r.instanceId, idleUntil: r.idleUntil })), next };
+  }
+
+  /** The engine loaded an instance with nothing to do until `idleUntil`: its row may say so once it stays quiet. */
+  idle(instanceId: string, idleUntil: number | undefined): void {
+    if ((this.cursors.get(instanceId)?.inbox.size ?? 1) === 0) this.hints.idle(instanceId, idleUntil);
   }
 
   /**
@@ -367,6 +387,7 @@ export class TableStore implements Store {
     this.lease?.check();
     const i = await this.offload(inboxEntity(instanceId, message));
     checkSize(instanceId, 'message', [i]);
+    await this.hints.lower(instanceId, undefined, true); // the row must not say "idle" once the message is stored (idle-hints.ts)
     this.cursors.get(instanceId)?.inbox.add(message.id); // before sending: a commit racing this one must list it
     try {
       await this.client.submitTransaction([
@@ -433,8 +454,12 @@ export class TableStore implements Store {
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
     // The index says "unfinished" before the instance is (and "finished" only after it is): see table-index.ts.
+    // Nor may it say "idle" past what the instance will wait for (idle-hints.ts): a stored message means now.
     const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
+    const idleUntil = inventory().inbox.length > 0 ? undefined : commit.idleUntil;
+    this.hints.forget(id);
     if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
+    else if (isActive(commit.meta.status)) await this.hints.lower(id, idleUntil, false);
 
     faultPoint('store.commit.before', commit.meta.name);
     let metaText = payloadKey(m);
@@ -497,6 +522,7 @@ export class TableStore implements Store {
     const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline, historyFrom };
     this.cursors.set(id, next);
     if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
+    else if (isActive(commit.meta.status)) this.hints.idle(id, inv.inbox.length > 0 ? undefined : commit.idleUntil);
     await this.flushIndex();
     await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined, commit.replaceHistory);
   }
@@ -506,10 +532,16 @@ export class TableStore implements Store {
     if (!isKey(instanceId)) return false;
     this.lease?.check();
     const existed = await this.deletePartition(instanceId);
-    this.indexBacklog.delete(instanceId);
+    this.forgetIndexWrites(instanceId);
     await this.index.delete(instanceId);
     await this.blobs.deleteInstance(instanceId);
     return existed;
+  }
+
+  /** Drops the index writes still waiting for an instance whose row is about to be written whole or deleted. */
+  private forgetIndexWrites(instanceId: string): void {
+    this.indexBacklog.delete(instanceId);
+    this.hints.forget(instanceId);
   }
 
   /** Writes the index rows that wait (finishing commits); a failure is reported, the rows wait for the next commit. */
@@ -528,6 +560,7 @@ export class TableStore implements Store {
   /** Gives the lease back (so the next host starts at once) and forgets the cursors; the SDK's HTTP agent needs no release. */
   async close(): Promise<void> {
     this.closed = true;
+    this.hints.close();
     await this.lease?.release();
     this.lease = undefined;
     this.cursors.clear();
