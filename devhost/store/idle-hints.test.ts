@@ -133,6 +133,24 @@ describe('IdleHints', () => {
     hints.close();
   });
 
+  it('a host that may not write (it lost the lease) raises nothing', async () => {
+    const { index, merges, write } = recordingIndex();
+    const errors: string[] = [];
+    const hints = new IdleHints(index, {
+      quietMs: QUIET,
+      onError: (e) => errors.push(e.message),
+      mayWrite: () => {
+        throw new Error('lost its lease');
+      },
+    });
+    write('x');
+    hints.idle('x', Infinity);
+    await vi.advanceTimersByTimeAsync(2 * QUIET);
+    expect(merges).toEqual([]);
+    expect(errors).toEqual([expect.stringMatching(/idle hint of instance 'x' could not be raised.*lost its lease/)]);
+    hints.close();
+  });
+
   it('finished instances are never raised', async () => {
     const { index, merges, write } = recordingIndex();
     const hints = new IdleHints(index, { quietMs: QUIET, onError: (e) => expect.unreachable(e.message) });

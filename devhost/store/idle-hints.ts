@@ -21,6 +21,8 @@ export interface IdleHintsOptions {
   quietMs: number;
   /** Receives the failure of a background raise (the hint then stays low: safe). */
   onError: (err: Error) => void;
+  /** Throws when this host may not write (it lost the hub's lease): raises are background writes, checked each time. */
+  mayWrite?: () => void;
   /** Injected for tests; default the real clock. */
   now?: () => number;
 }
@@ -115,6 +117,7 @@ export class IdleHints {
     const mirror = this.index.mirror;
     const row = mirror?.get(instanceId);
     if (!mirror || !row?.etag || !isActive(row.status) || hintOf(row) >= until) return;
+    this.o.mayWrite?.();
     // From the moment it is sent the row may say `until`: a message stored meanwhile must lower it again.
     mirror.update(instanceId, { idleUntil: until });
     if (!(await this.index.mergeIdle(instanceId, until, row.etag)) && mirror.get(instanceId)?.etag === row.etag) {

@@ -141,7 +141,7 @@ export class TableStore implements Store {
       new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage setting (AzureWebJobsStorage) names no blob endpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), use UseDevelopmentStorage=true, or an account whose table endpoint is https://<account>.table.core.windows.net.`),
     );
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
-    this.hints = new IdleHints(this.index, { quietMs: options.idleAfterMs ?? IDLE_AFTER_MS, onError: (err) => this.onCleanupError(err) });
+    this.hints = new IdleHints(this.index, { quietMs: options.idleAfterMs ?? IDLE_AFTER_MS, onError: (err) => this.onCleanupError(err), mayWrite: () => this.lease?.check() });
   }
 
   async init(): Promise<void> {
