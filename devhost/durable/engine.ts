@@ -202,7 +202,7 @@ export class Engine {
     }
     this.cancelAllTimers(l);
     this.live.delete(instanceId);
-    this.wake(instanceId);
+    this.forgetDormant(instanceId);
     return this.o.store.purge(instanceId);
   }
 
@@ -266,7 +266,7 @@ export class Engine {
   }
 
   /** Forgets that an instance waits in the store (it is loaded now, or gone). */
-  private wake(instanceId: string): void {
+  private forgetDormant(instanceId: string): void {
     this.dormant.get(instanceId)?.cancel();
     this.dormant.delete(instanceId);
   }
@@ -299,7 +299,7 @@ export class Engine {
   close(): void {
     this.closed = true;
     for (const l of this.live.values()) this.cancelAllTimers(l);
-    for (const id of [...this.dormant.keys()]) this.wake(id);
+    for (const id of [...this.dormant.keys()]) this.forgetDormant(id);
   }
 
   // ---------------------------------------------------------------- what the rooms beside the engine call
@@ -440,12 +440,12 @@ export class Engine {
     const again = this.live.get(instanceId);
     if (again) return again;
     if (!stored) {
-      this.wake(instanceId);
+      this.forgetDormant(instanceId);
       return undefined;
     }
     const live = liveFromStore(stored);
     this.live.set(instanceId, live);
-    this.wake(instanceId);
+    this.forgetDormant(instanceId);
     if (!isTerminal(live.meta.status)) {
       void this.resumeWork(live);
       if (live.inbox.length === 0) this.o.store.idle?.(instanceId, idleUntil(live.state));
