@@ -60,9 +60,11 @@ export class InstanceIndex {
   /**
    * Starts the copy in memory (the host holds the lease, so nothing else writes the table from now on). Called
    * before this host writes any row: whether the table's rows all have their bucket is decided on what others wrote.
+   * `emulator`: the table is Azurite's, read by slices of the bucket; Azure Table Storage is read in key order (a
+   * filter on `b` would make it scan the whole table for each slice).
    */
-  async openMirror(): Promise<IndexMirror> {
-    this.sliced = await this.bucketed();
+  async openMirror(emulator: boolean): Promise<IndexMirror> {
+    this.sliced = emulator && (await this.bucketed());
     this.mirror = new IndexMirror();
     return this.mirror;
   }
@@ -188,10 +190,10 @@ export class InstanceIndex {
   /**
    * Reads every row of the table into the mirror (a host that holds the lease, at start-up). Azurite answers a
    * query by scanning the whole table and sorting every row that matches before it returns a page, so reading
-   * 100,000 rows page after page sorts them a hundred times (20 s); read instead by slices of the bucket `b`,
-   * each a sixteenth of the rows, paged (3 s). A hub whose rows may lack `b` (written before it existed: the
-   * format row was missing and the index not empty when the mirror opened) is read page after page. Returns the
-   * number of rows read.
+   * 100,000 rows page after page sorts them a hundred times (20 s); read it instead by slices of the bucket `b`,
+   * each a sixteenth of the rows, paged (3 s). Azure Table Storage (it reads key ranges), and a hub whose rows may
+   * lack `b` (written before it existed: the format row was missing and the index not empty when the mirror
+   * opened), are read page after page. Returns the number of rows read.
    */
   async readAll(stopped: () => boolean): Promise<number> {
     let n = 0;

@@ -106,6 +106,8 @@ export class TableStore implements Store {
   /** The background read of the index into its mirror (with the lease), settled when the mirror is complete. */
   private mirrorLoad: Promise<void> | undefined;
   private closed = false;
+  /** The storage is an emulator (Azurite): its index is read into memory by slices (see InstanceIndex.readAll). */
+  private readonly emulator: boolean;
 
   constructor(options: TableStoreOptions) {
     if (!TASK_HUB.test(options.taskHub)) {
@@ -126,8 +128,10 @@ export class TableStore implements Store {
     if (connection.kind === 'connectionString') {
       const conn = resolveConnectionString(connection.connectionString);
       tables = (name) => TableClient.fromConnectionString(conn, name, { ...clientOptions, allowInsecureConnection: isHttp(conn) });
+      this.emulator = isHttp(conn) || parseConnectionString(conn).get('accountname') === DEV_ACCOUNT;
       blobService = LargePayloads.serviceOf(conn);
     } else {
+      this.emulator = false;
       const credential = options.credential ?? new DefaultAzureCredential(connection.clientId ? { managedIdentityClientId: connection.clientId } : {});
       tables = tableClientFactory(connection, { credential, clientOptions });
       // The account's blob endpoint beside its table endpoint (https://<account>.blob.core.windows.net).
@@ -165,7 +169,7 @@ export class TableStore implements Store {
     await lease.acquire();
     this.lease = lease;
     // The one writer of the hub from now on: the index can be kept in memory (index-mirror.ts), read in the background.
-    await this.index.openMirror();
+    await this.index.openMirror(this.emulator);
     this.mirrorLoad = this.loadMirror();
   }
 
