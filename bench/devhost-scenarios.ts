@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Host } from '../devhost';
 import { TableStore } from '../devhost/store/table';
 import type { StoredInstance } from '../devhost/store/types';
+import { idleUntil, liveFromStore } from '../devhost/durable/state';
 
 /** Node flags of the host process, as `npm start` runs it: a 64 MB young generation spends less time in GC. */
 export const HOST_NODE_FLAGS = ['--max-semi-space-size=64'];
@@ -155,8 +156,10 @@ export async function timers(n: number, leadMs: number, spreadMs: number): Promi
  * Writes `n` instances into a table-store hub through TableStore.importInstances (batched transactions): `live`
  * of them wait on a timer a year away (what recovery resumes), the rest completed a fiveSteps run. The stored
  * rows are those of real runs (made once in a memory-store host), copied under new ids spread over the index.
+ * The waiting ones' index rows say they are idle until their timer, as a host writes once an instance stayed quiet
+ * (devhost/store/idle-hints.ts); with `idle: false` they say nothing, as after a crash right after they started.
  */
-export async function seed(n: number, live: number, taskHub: string, connectionString: string): Promise<{ instances: number; seconds: number }> {
+export async function seed(n: number, live: number, taskHub: string, connectionString: string, idle = true): Promise<{ instances: number; seconds: number }> {
   const t0 = performance.now();
   const template = await Host.start({ appDir: BENCH_APP, port: 0, storage: 'memory', clock: 'virtual', taskHub: 'Template' });
   let waiting: StoredInstance | undefined;
@@ -173,16 +176,17 @@ export async function seed(n: number, live: number, taskHub: string, connectionS
   }
   if (!waiting || !done || waiting.meta.status !== 'Running' || done.meta.status !== 'Completed') throw new Error('the template instances did not reach their states');
   const texts = { wait: JSON.stringify(waiting), done: JSON.stringify(done) };
+  const waitingUntil = idle ? idleUntil(liveFromStore(waiting).state) : undefined;
   const store = new TableStore({ connectionString, taskHub });
   await store.init();
   const CHUNK = 2000;
   for (let from = 0; from < n; from += CHUNK) {
-    const items: StoredInstance[] = [];
+    const items: (StoredInstance & { idleUntil?: number })[] = [];
     for (let i = from; i < Math.min(n, from + CHUNK); i++) {
       // Ids spread over the index's partitions like generated ids, in a known order.
       const id = `${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}-${i}`;
       const text = i < live ? texts.wait.split('"tplwait"').join(`"${id}"`) : texts.done.split('"tpldone"').join(`"${id}"`);
-      items.push(JSON.parse(text) as StoredInstance);
+      items.push({ ...(JSON.parse(text) as StoredInstance), ...(i < live && waitingUntil !== undefined ? { idleUntil: waitingUntil } : {}) });
     }
     await store.importInstances(items, 32);
   }
@@ -198,8 +202,9 @@ function median(xs: number[]): number {
 }
 
 /**
- * Starts a host on a seeded hub and times it: Host.start (app load, lease, recovery of every unfinished instance)
- * and then the management API's list of 50 (no filter, and runtimeStatus=Running), 20 times each.
+ * Starts a host on a seeded hub and times it: Host.start (app load, lease, recovery of every unfinished instance),
+ * how long until the index is in memory (read in the background after the start), and then the management API's
+ * list of 50 (no filter, and runtimeStatus=Running), 20 times each.
  */
 export async function recovery(taskHub: string, connectionString: string): Promise<Record<string, number>> {
   const t0 = performance.now();
@@ -207,6 +212,8 @@ export async function recovery(taskHub: string, connectionString: string): Promi
   try {
     const startSeconds = (performance.now() - t0) / 1000;
     const recovered = host.engine.pendingTimers;
+    if (!(await (host.store as TableStore).indexLoaded())) throw new Error('the index did not load into memory');
+    const indexSeconds = (performance.now() - t0) / 1000;
     const timeList = async (query: string): Promise<number> => {
       const ms: number[] = [];
       for (let i = 0; i < 20; i++) {
@@ -220,7 +227,7 @@ export async function recovery(taskHub: string, connectionString: string): Promi
     };
     const listTop50Ms = await timeList('top=50');
     const listRunningTop50Ms = await timeList('top=50&runtimeStatus=Running');
-    return { startSeconds, recovered, listTop50Ms, listRunningTop50Ms };
+    return { startSeconds, recovered, indexSeconds, listTop50Ms, listRunningTop50Ms };
   } finally {
     await host.close();
   }
@@ -234,7 +241,7 @@ if (require.main === module) {
     scenario === 'timers'
       ? timers(args.n, args.leadMs, args.spreadMs)
       : scenario === 'seed'
-        ? seed(args.n, args.live, args.taskHub, args.connectionString)
+        ? seed(args.n, args.live, args.taskHub, args.connectionString, args.idle ?? true)
         : scenario === 'recovery'
           ? recovery(args.taskHub, args.connectionString)
           : throughput(args.storage, args.n, args.concurrency, args.env ?? {}, args.via ?? 'api');

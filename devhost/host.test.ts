@@ -39,7 +39,7 @@ describe('Host.start failing after it listens', () => {
       });
     });
     const store = new MemoryStore();
-    store.loadActivePage = () => Promise.reject(new Error('store unreachable'));
+    store.activePage = () => Promise.reject(new Error('store unreachable'));
     const appDir = fixture('durable-basics');
     await expect(Host.start({ appDir, port: free, storage: store, clock: 'virtual' })).rejects.toThrow(/store unreachable/);
     const again = net.createServer();

@@ -321,7 +321,12 @@ async function openStore(opts: HostOptions, taskHub: string, onLeaseLost: (why: 
     const { storeConnection } = await import('./store/connection');
     const connection = storeConnection({ connectionString: opts.connectionString });
     const { TableStore } = await import('./store/table');
-    const table = new TableStore({ connection, taskHub });
+    // How long an instance stays quiet before the index says it is idle (store/idle-hints.ts); tests shorten it.
+    const idleAfter = process.env.DEVHOST_IDLE_AFTER_MS || undefined;
+    if (idleAfter !== undefined && !/^\d{1,9}$/.test(idleAfter)) {
+      throw new HostError('InvalidArgument', `DEVHOST_IDLE_AFTER_MS is '${idleAfter}'; use a whole number of milliseconds (default 30000), or leave it unset.`);
+    }
+    const table = new TableStore({ connection, taskHub, idleAfterMs: idleAfter === undefined ? undefined : Number(idleAfter) });
     await table.init();
     await table.acquireLease({ onLost: onLeaseLost });
     return table;

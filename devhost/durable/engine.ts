@@ -3,11 +3,12 @@
 // the commit and the effects; the rooms beside it do each part: orchestrations.ts (an episode), episode.ts (replay,
 // determinism, actions), timers.ts, retry.ts, activities.ts, children.ts, entities.ts, rewind.ts. Every episode is committed to the Store before its effects run, so a restarted host resumes exactly.
 import { randomUUID } from 'node:crypto';
-import { Clock, Scheduler } from '../clock';
+import { Clock, Scheduler, TimerHandle } from '../clock';
 import { HostError, messageOf } from '../errors';
 import { Invoker, LogSink } from '../invoke';
 import { Registry } from '../registry';
 import { HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError } from '../store/types';
+import { mapLimit } from '../store/pages';
 import { toJsonText } from './actions';
 import { ActivityRunner } from './activities';
 import { notifyParent, startChild } from './children';
@@ -18,7 +19,7 @@ import { badEntityKey, entityInstanceId, isEntityId } from './entity-ids';
 import { withoutDelivered } from './sends';
 import { event, EventType, iso, OrchestrationStatusCode } from './history';
 import { validateInstanceId } from './ids';
-import { cloneState, DAY, Effect, EngineState, emptyState, isTerminal, Live, liveFromStore } from './state';
+import { cloneState, DAY, Effect, EngineState, emptyState, idleUntil, isTerminal, Live, liveFromStore } from './state';
 import { PlanOptions } from './timers';
 import { Versioning } from './versioning';
 import { rewind } from './rewind';
@@ -52,8 +53,10 @@ export interface EngineOptions {
   httpAsyncSleepMs?: number;
 }
 
-/** Instances recovery loads per page of the store's index. */
-const RECOVERY_PAGE = 500;
+/** Unfinished instances recovery reads per page of the store's index. */
+const RECOVERY_PAGE = 1000;
+/** Instances recovery loads at once. */
+const LOAD_CONCURRENCY = 16;
 /** Most messages one episode takes (the extension stops dequeuing at 256 buffered messages of a control queue). */
 const MAX_BATCH = 256;
 
@@ -63,6 +66,11 @@ const MAX_BATCH = 256;
  */
 export class Engine {
   private readonly live = new Map<string, Live>();
+  /**
+   * Unfinished instances recovery left in the store because they are idle (see Store.activePage): the timer that
+   * loads each when its idle time ends (none: only a message wakes it). Whatever touches one loads it (liveOf).
+   */
+  private readonly dormant = new Map<string, TimerHandle | undefined>();
   /** Messages never written to the store (see deliver). */
   private readonly volatile = new WeakSet<InboxMessage>();
   private readonly work = new WorkTracker();
@@ -187,11 +195,14 @@ export class Engine {
   /** Delete an instance and its history. False when it did not exist. */
   async purge(instanceId: string): Promise<boolean> {
     const l = this.live.get(instanceId);
-    if (l && !isTerminal(l.meta.status) && !isEntityId(instanceId)) {
-      throw new HostError('Conflict', `Instance '${instanceId}' is ${l.meta.status}; terminate it before purging its history.`);
+    // Not loaded: finished, or unfinished and left in the store (idle since a restart); the stored meta tells.
+    const status = l ? l.meta.status : (await this.o.store.getMeta(instanceId))?.status;
+    if (status && !isTerminal(status) && !isEntityId(instanceId)) {
+      throw new HostError('Conflict', `Instance '${instanceId}' is ${status}; terminate it before purging its history.`);
     }
     this.cancelAllTimers(l);
     this.live.delete(instanceId);
+    this.forgetDormant(instanceId);
     return this.o.store.purge(instanceId);
   }
 
@@ -222,27 +233,42 @@ export class Engine {
   }
 
   /**
-   * Load every unfinished instance from the store and resume its pending work (after a restart): a page of the
-   * store's index at a time (the store loads a page with bounded concurrency), so memory and store load stay
-   * bounded however many instances the hub holds.
+   * After a restart: every unfinished instance the store lists is loaded and its pending work resumed, a page of the
+   * store's index at a time (LOAD_CONCURRENCY loads at once), so memory and store load stay bounded however many
+   * instances the hub holds; except an idle one (its index row says it needs nothing until a time to come), which
+   * stays in the store until that time or until something reaches it (no read at start-up). Returns how many
+   * unfinished instances it found.
    */
   async recover(): Promise<number> {
     let n = 0;
     let after: string | undefined;
     do {
-      const page = await this.o.store.loadActivePage({ top: RECOVERY_PAGE, after });
-      for (const stored of page.items) {
-        const id = stored.meta.instanceId;
-        if (this.live.has(id)) continue;
-        const live = liveFromStore(stored);
-        this.live.set(id, live);
-        await this.track(() => this.resumeWork(live));
-        this.kick(live);
+      const page = await this.o.store.activePage({ top: RECOVERY_PAGE, after });
+      const now = this.o.clock.now();
+      const due: string[] = [];
+      for (const { instanceId: id, idleUntil: until } of page.items) {
+        if (this.live.has(id) || this.dormant.has(id)) continue;
         n++;
+        if (until === undefined || until <= now) due.push(id);
+        else this.dormant.set(id, until === Infinity ? undefined : this.o.scheduler.at(until, () => void this.track(() => this.resumeStored(id))));
       }
+      await mapLimit(due, LOAD_CONCURRENCY, (id) => this.track(() => this.resumeStored(id)));
       after = page.next;
     } while (after !== undefined);
     return n;
+  }
+
+  /** Loads an unfinished instance left in the store (recovery, or its idle time ended) and runs what waits for it. */
+  private async resumeStored(instanceId: string): Promise<void> {
+    if (this.closed) return;
+    const live = await this.liveOf(instanceId);
+    if (live) this.kick(live);
+  }
+
+  /** Forgets that an instance waits in the store (it is loaded now, or gone). */
+  private forgetDormant(instanceId: string): void {
+    this.dormant.get(instanceId)?.cancel();
+    this.dormant.delete(instanceId);
   }
 
   // ---------------------------------------------------------------- idle / time
@@ -273,6 +299,7 @@ export class Engine {
   close(): void {
     this.closed = true;
     for (const l of this.live.values()) this.cancelAllTimers(l);
+    for (const id of [...this.dormant.keys()]) this.forgetDormant(id);
   }
 
   // ---------------------------------------------------------------- what the rooms beside the engine call
@@ -401,15 +428,28 @@ export class Engine {
     return meta;
   }
 
+  /**
+   * The instance in memory, loaded from the store when it is not. An unfinished instance that is not in memory has
+   * nothing of it running in this process (after a restart, recovery loads or leaves each; an idle one stays in the
+   * store), so loading one resumes its work as recovery does.
+   */
   private async liveOf(instanceId: string): Promise<Live | undefined> {
     const l = this.live.get(instanceId);
     if (l) return l;
     const stored = await this.o.store.load(instanceId);
-    if (!stored) return undefined;
     const again = this.live.get(instanceId);
     if (again) return again;
+    if (!stored) {
+      this.forgetDormant(instanceId);
+      return undefined;
+    }
     const live = liveFromStore(stored);
     this.live.set(instanceId, live);
+    this.forgetDormant(instanceId);
+    if (!isTerminal(live.meta.status)) {
+      void this.resumeWork(live);
+      if (live.inbox.length === 0) this.o.store.idle?.(instanceId, idleUntil(live.state));
+    }
     return live;
   }
 
@@ -535,7 +575,7 @@ export class Engine {
     if (!changesNothing) {
       next.engine = st;
       try {
-        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue, replaceHistory });
+        await this.o.store.commit(next.instanceId, { meta: next, append, actions, consumed, dropExecution, enqueue, replaceHistory, idleUntil: idleUntil(st) });
       } catch (err) {
         if ((err as { code?: string }).code !== 'PayloadTooLarge' || isTerminal(live.meta.status)) throw err;
         // The store cannot hold this episode: fail the instance (small) instead of leaving it stuck.

@@ -169,6 +169,26 @@ export function liveFromStore(stored: StoredInstance): Live {
   return { meta: stored.meta, history: stored.history, inbox: stored.inbox, state, actions: stored.actions, running: false, timers: new Map() };
 }
 
+/**
+ * Until when an instance in this state needs nothing from the host unless a message reaches it: its earliest timer,
+ * Infinity when it waits only for events; undefined when it has work under way (an activity or sub-orchestration
+ * to run or to hear from, messages to send). What the store keeps as Commit.idleUntil. Messages waiting in its inbox
+ * are the store's to see.
+ * @example idleUntil({ ...emptyState(), timers: { 3: { fireAt: '2030-01-01T00:00:00.000Z' } } }) // Date.parse('2030-01-01T00:00:00.000Z')
+ */
+export function idleUntil(st: EngineState): number | undefined {
+  for (const _ in st.activities) return undefined;
+  for (const _ in st.children) return undefined;
+  if (st.outbox.length > 0) return undefined;
+  let until = Infinity;
+  for (const t of Object.values(st.timers)) {
+    const at = Date.parse(t.fireAt);
+    if (Number.isNaN(at)) return undefined;
+    until = Math.min(until, at);
+  }
+  return until;
+}
+
 export function isTerminal(s: RuntimeStatus): boolean {
   return TERMINAL_STATUSES.includes(s);
 }

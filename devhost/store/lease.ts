@@ -10,6 +10,8 @@ import { LEASE_PARTITION } from './table-index';
 export const LEASE_DURATION_MS = 20_000;
 /** How often the holder renews it. */
 export const LEASE_RENEW_MS = 5_000;
+/** After a renewal that met storage trouble, how soon it is tried again (the next tick may be seconds away). */
+const RETRY_MS = 1_000;
 /** The holder stops writing this long before its lease could be taken (clock steps, slow requests). */
 const SAFETY_MS = 3_000;
 const LEASE_ROW = 'hub';
@@ -65,6 +67,9 @@ export class HubLease {
   /** Until when this host may write (its clock): renewal time + duration - safety margin. */
   private validUntil = 0;
   private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  /** The renewal in flight: one at a time, else the second would send the ETag the first replaced and read as lost. */
+  private renewing: Promise<void> | undefined;
   private lost: string | undefined;
   private readonly o: Required<Omit<LeaseOptions, 'onLost'>> & Pick<LeaseOptions, 'onLost'>;
 
@@ -118,8 +123,13 @@ export class HubLease {
     }
   }
 
-  /** One renewal (the timer calls it every renewMs; tests call it directly). */
-  async renew(): Promise<void> {
+  /** One renewal (the timer calls it every renewMs; tests call it directly); joins the one in flight. */
+  renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
     if (this.lost) return;
     const sent = this.o.now();
     try {
@@ -127,7 +137,12 @@ export class HubLease {
       this.validUntil = sent + this.o.durationMs - SAFETY_MS;
     } catch (err) {
       const s = statusOf(err);
-      if (s !== 412 && s !== 404) return; // storage trouble: try again at the next tick; check() fences meanwhile
+      if (s !== 412 && s !== 404) {
+        // Storage trouble: check() fences meanwhile. Tried again within a second, so that writes resume as soon as
+        // storage is back rather than at the next tick (an outage longer than the lease's margin: up to 5 s of refusals).
+        this.retrySoon();
+        return;
+      }
       const holder = (await this.read().catch(() => undefined))?.holder;
       this.lost = `This host lost its lease on task hub '${this.o.taskHub}'${holder ? ` to devhost pid ${holder.pid} on '${holder.host}'` : ''}: another host took it over, so this one stops writing.`;
       this.stopTimer();
@@ -156,7 +171,18 @@ export class HubLease {
 
   private stopTimer(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = undefined;
+    this.retry = undefined;
+  }
+
+  private retrySoon(): void {
+    if (this.retry || !this.timer) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.renew();
+    }, Math.min(RETRY_MS, this.o.renewMs));
+    this.retry.unref();
   }
 
   /** Writes our row: a create when there is none (`etag` undefined), else a replace of the version read. */

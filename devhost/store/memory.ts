@@ -2,7 +2,7 @@
 // given (no serialization on the hot path: the engine only ever replaces the top-level fields of what it
 // committed, e.g. the SDK turns an event's Timestamp into a Date, and never changes nested values), and every read
 // hands out a deep copy, so what comes back is what was committed and never an object the engine holds.
-import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError, StoredInstance } from './types';
+import { ActiveInstance, ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
 import { allPages, MAX_PAGE, pageSize } from './pages';
 
@@ -56,14 +56,10 @@ export class MemoryStore implements Store {
     return { items: ids.items.map((id) => structuredClone(this.entries.get(id)!.meta)), next: ids.next };
   }
 
-  async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
+  /** Every unfinished instance is loaded at start-up: a memory store outlives a host only in tests. */
+  async activePage(page: PageRequest): Promise<Page<ActiveInstance>> {
     const ids = this.matchingIds({ runtimeStatus: [...ACTIVE_STATUSES] }, page);
-    const items: StoredInstance[] = [];
-    for (const id of ids.items) {
-      const loaded = await this.load(id);
-      if (loaded) items.push(loaded);
-    }
-    return { items, next: ids.next };
+    return { items: ids.items.map((instanceId) => ({ instanceId })), next: ids.next };
   }
 
   /** Ids matching the query after `page.after`, in id order, at most one page of them. */

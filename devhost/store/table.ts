@@ -1,10 +1,11 @@
 // Store on Azure Table Storage (Azurite or a real account): one table per task hub, one partition per
 // instance, so the result of every episode is written by a single entity-group transaction (atomic).
-import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import { ACTIVE_STATUSES, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
+import { odata, TableClient, TransactionAction } from '@azure/data-tables';
+import { ActiveInstance, Commit, HistoryEvent, InboxMessage, InstanceMeta, InstanceQuery, Page, PageRequest, RuntimeStatus, Store, StoreConflictError, StoredInstance } from './types';
 import { matchesQuery } from './query';
 import { allPages, mapLimit, MAX_PAGE, pageSize } from './pages';
 import { IndexRow, InstanceIndex, isActive } from './table-index';
+import { IdleHints } from './idle-hints';
 import { HubLease, LeaseOptions } from './lease';
 import { BLOB_THRESHOLD_CHARS, LargePayloads } from './blobs';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -12,30 +13,15 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { tableClientFactory, type StorageConnection } from '../../platform/storage-connection';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../azurite';
 import { faultPoint } from '../faults';
+import {
+  checkKey, checkSize, compare, EMPTY_INLINE, Entity, historyEntities, historyPrefix, inboxEntity, INBOX, Inline, INLINE_CHARS, inlineOf, inventoryOf,
+  Inventory, isKey, joinJsonArrays, MAX_POINT_READS, MAX_TX_ACTIONS, MAX_TX_BYTES, META_ROW, metaEntity, payloadKey, readChunks, Row, SEQ_DIGITS, statusOf, TableStoreError, txFailure,
+} from './table-rows';
 
-// Row layout of the `<taskHub>Instances` table (PartitionKey = instance id):
-//   M                          the meta: JSON in d0,d1,... plus the plain columns status, createdTime, name
-//                              (for server-side filters), t0,t1,... (tombstones, see `commit`) and historyFrom
-//                              (after a rewind: the first history row of the execution that counts)
-//   H:<executionId>:<seq>      the events one commit appended to that execution (JSON array in d0,d1,...), and
-//                              the engine's action signatures it recorded (JSON array in a0,a1,...; first row only)
-//   I:<message id>             one inbox message (JSON in d0,d1,...)
-// Row keys sort as the engine needs them: seq is zero-padded, message ids are sortable by contract.
-// Beside it, `<taskHub>Index` holds one summary row per instance for listing and recovery (see table-index.ts).
+export { TableStoreError, type TableStoreErrorCode } from './table-rows';
 
-/** An entity-group transaction holds at most 100 operations. */
-const MAX_TX_ACTIONS = 100;
-/** A string property holds 64 KiB = 32,768 UTF-16 units; chunks stay below with a margin. */
-const CHUNK_CHARS = 30_000;
-/** An entity holds 1 MiB (strings counted as UTF-16); one commit stays below with a margin. */
-const MAX_WRITE_BYTES = 900 * 1024;
-/** One transaction's body holds 4 MiB; commits stay below with a margin. */
-const MAX_TX_BYTES = 3.5 * 1024 * 1024;
-/** Characters of JSON per history row (UTF-16: twice that in bytes, below MAX_WRITE_BYTES). */
-const ROW_CHARS = 400_000;
-const SEQ_DIGITS = 10;
-const META_ROW = 'M';
-const INBOX = 'I:';
+// The rows of an instance and how they are encoded: table-rows.ts. Beside the instances, `<taskHub>Index` holds one
+// summary row per instance for listing and recovery (see table-index.ts).
 
 const DEV_ACCOUNT = AZURITE_ACCOUNT;
 const DEV_KEY = AZURITE_KEY;
@@ -46,8 +32,6 @@ const DEV_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=${DEV_A
 const TASK_HUB = /^[A-Za-z][A-Za-z0-9]{2,44}$/;
 /** Instances read at once when a page of the index is checked against their meta rows or loaded. */
 const READ_CONCURRENCY = 16;
-/** Characters Azure Table keys may not contain. */
-const BAD_KEY_CHAR = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 export interface TableStoreOptions {
   /** A storage connection string (the value of `AzureWebJobsStorage`), or `UseDevelopmentStorage=true` for Azurite. */
@@ -67,31 +51,15 @@ export interface TableStoreOptions {
    * is retried by the next commit; the default logs with console.warn.
    */
   onCleanupError?: (err: Error) => void;
+  /**
+   * With the lease: how long an instance stays quiet before its index row says it is idle, so recovery can leave it
+   * in the store (see idle-hints.ts). Default 30 s.
+   */
+  idleAfterMs?: number;
 }
 
-/** Stable codes of TableStore's own errors. */
-export type TableStoreErrorCode =
-  /** One write would exceed what an Azure Table entity holds (1 MiB; the store stops at 900 KB). */
-  | 'PayloadTooLarge'
-  /** A commit met a history row it did not expect: another writer, or a view older than the stored one. Nothing was written. */
-  | 'StaleWrite'
-  /** A value that must become a table key contains '/', '\\', '#', '?' or a control character, or is empty. */
-  | 'InvalidKey'
-  /** A task hub name or connection string the store cannot use. */
-  | 'InvalidConfig'
-  /** A purge kept meeting new rows and gave up. */
-  | 'PurgeContention';
-
-/**
- * An error of the table store, with a stable `code` (match on `code`, not `instanceof`).
- * @example if ((err as { code?: string }).code === 'PayloadTooLarge') return fail(413, err.message);
- */
-export class TableStoreError extends Error {
-  constructor(readonly code: TableStoreErrorCode, message: string) {
-    super(message);
-    this.name = 'TableStoreError';
-  }
-}
+/** Default of TableStoreOptions.idleAfterMs. */
+const IDLE_AFTER_MS = 30_000;
 
 /** Where this store is in an instance's history; kept per instance so a commit needs no extra read. */
 interface Cursor {
@@ -113,36 +81,6 @@ interface Cursor {
   historyFrom: number;
 }
 
-/**
- * While an execution's history is short, it lives in the meta row itself (`h` chunks, actions in `g`), so a
- * waiting instance is one row and loads with one read (recovery of 10,000 timers: 10,000 reads, not 20,000).
- * The commit that would make it longer than INLINE_CHARS moves it into history rows (same transaction), and
- * from then on the execution appends rows as before.
- */
-interface Inline {
-  events: string;
-  actions: string;
-}
-const INLINE_CHARS = 8_000;
-const EMPTY_INLINE: Inline = { events: '[]', actions: '[]' };
-
-/**
- * What the meta row says about the other rows of its partition, so that `load` can read them by key (point
- * reads) instead of querying the partition: Azurite answers any query by scanning the whole table, which made
- * recovery of 10,000 instances take minutes. `hn` = history rows of the current execution, `i` chunks = the ids
- * of unconsumed inbox rows; an enqueue sets `qx` (the list may be incomplete: query instead) and the next
- * commit, which knows the inbox, writes the list again without it.
- */
-interface Inventory {
-  historyRows: number;
-  inbox: string[];
-}
-/** Up to this many history rows, a load reads rows by key; beyond, one partition query is cheaper. */
-const MAX_POINT_READS = 16;
-
-type Props = Record<string, string>;
-type Entity = TableEntity<Props>;
-type Row = TableEntityResult<Record<string, unknown>>;
 
 /**
  * A Store on Azure Table Storage. Everything an instance holds lives in one partition, so `create`,
@@ -164,6 +102,12 @@ export class TableStore implements Store {
   private readonly blobs: LargePayloads;
   private readonly cursors = new Map<string, Cursor>();
   private readonly onCleanupError: (err: Error) => void;
+  private readonly hints: IdleHints;
+  /** The background read of the index into its mirror (with the lease), settled when the mirror is complete. */
+  private mirrorLoad: Promise<void> | undefined;
+  private closed = false;
+  /** The storage is an emulator (Azurite): its index is read into memory by slices (see InstanceIndex.readAll). */
+  private readonly emulator: boolean;
 
   constructor(options: TableStoreOptions) {
     if (!TASK_HUB.test(options.taskHub)) {
@@ -184,8 +128,10 @@ export class TableStore implements Store {
     if (connection.kind === 'connectionString') {
       const conn = resolveConnectionString(connection.connectionString);
       tables = (name) => TableClient.fromConnectionString(conn, name, { ...clientOptions, allowInsecureConnection: isHttp(conn) });
+      this.emulator = isHttp(conn) || parseConnectionString(conn).get('accountname') === DEV_ACCOUNT;
       blobService = LargePayloads.serviceOf(conn);
     } else {
+      this.emulator = false;
       const credential = options.credential ?? new DefaultAzureCredential(connection.clientId ? { managedIdentityClientId: connection.clientId } : {});
       tables = tableClientFactory(connection, { credential, clientOptions });
       // The account's blob endpoint beside its table endpoint (https://<account>.blob.core.windows.net).
@@ -199,12 +145,14 @@ export class TableStore implements Store {
       new TableStoreError('InvalidConfig', `A payload over ${BLOB_THRESHOLD_CHARS * 2} bytes goes to blob storage, but the storage setting (AzureWebJobsStorage) names no blob endpoint. Add BlobEndpoint=... (Azurite serves blobs on port 10000), use UseDevelopmentStorage=true, or an account whose table endpoint is https://<account>.table.core.windows.net.`),
     );
     this.onCleanupError = options.onCleanupError ?? ((err) => console.warn(`[TableStore ${this.tableName}] clean-up after a commit failed (will retry on the next commit): ${err.message}`));
+    this.hints = new IdleHints(this.index, { quietMs: options.idleAfterMs ?? IDLE_AFTER_MS, onError: (err) => this.onCleanupError(err), mayWrite: () => this.lease?.check() });
   }
 
   async init(): Promise<void> {
     for (const client of [this.client, this.index.client]) {
       try {
         await client.createTable();
+        if (client === this.index.client) await this.index.markBucketed(); // a new index: every row will have its bucket
       } catch (err) {
         if (statusOf(err) !== 409) throw err; // TableAlreadyExists (Azurite's reply is not always recognised by the SDK)
       }
@@ -220,15 +168,43 @@ export class TableStore implements Store {
     const lease = new HubLease(this.index.client, { ...options, taskHub: this.taskHub });
     await lease.acquire();
     this.lease = lease;
+    // The one writer of the hub from now on: the index can be kept in memory (index-mirror.ts), read in the background.
+    await this.index.openMirror(this.emulator);
+    this.mirrorLoad = this.loadMirror();
+  }
+
+  /**
+   * Resolves once the index is in memory (listings read it from then on); false when the store has no lease (or
+   * closed first). Listings read the table until then.
+   * @example await store.indexLoaded();
+   */
+  async indexLoaded(): Promise<boolean> {
+    await this.mirrorLoad;
+    return this.index.mirror?.complete ?? false;
+  }
+
+  /** Reads every index row into the mirror; a failure (storage down) is reported and tried again, until closed. */
+  private async loadMirror(): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await this.index.readAll(() => this.closed);
+        if (!this.closed) this.index.mirror?.finishLoad();
+        return;
+      } catch (err) {
+        this.onCleanupError(new Error(`reading the index into memory failed (attempt ${attempt}; listings read the table meanwhile): ${err instanceof Error ? err.message : String(err)}`));
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))).unref());
+      }
+    }
   }
 
   /**
    * Writes many instances at once (benchmarks, migrations): the index rows in transactions of up to 100 per index
    * partition, then each instance's rows in one transaction, `concurrency` at a time. Existing ids are replaced.
+   * An item's `idleUntil` (as Commit.idleUntil) goes into its index row as it is.
    * @example await store.importInstances([{ meta, history, actions: [], inbox: [] }]);
    */
-  async importInstances(items: StoredInstance[], concurrency = 16): Promise<void> {
-    await this.index.putMany(items.map((x) => InstanceIndex.rowOf(x.meta)));
+  async importInstances(items: (StoredInstance & { idleUntil?: number })[], concurrency = 16): Promise<void> {
+    await this.index.putMany(items.map((x) => ({ ...InstanceIndex.rowOf(x.meta), ...(x.idleUntil !== undefined && x.inbox.length === 0 ? { idleUntil: x.idleUntil } : {}) })));
     await mapLimit(items, concurrency, async ({ meta, history, actions, inbox }) => {
       const id = checkKey(meta.instanceId, 'instance id');
       const inline = { events: JSON.stringify(history), actions: JSON.stringify(actions) };
@@ -245,6 +221,7 @@ export class TableStore implements Store {
   async create(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
     const id = checkKey(meta.instanceId, 'instance id');
+    this.forgetIndexWrites(id);
     const m = await this.offload(metaEntity(meta, [], { historyRows: 0, inbox: [first.id] }, EMPTY_INLINE));
     const i = await this.offload(inboxEntity(id, first));
     checkSize(id, 'create', [m, i]);
@@ -268,6 +245,7 @@ export class TableStore implements Store {
   /** Not atomic: the index row (Pending), then deletes the partition (meta row first, so nothing can be enqueued meanwhile), then creates. */
   async recreate(meta: InstanceMeta, first: InboxMessage): Promise<void> {
     this.lease?.check();
+    this.forgetIndexWrites(meta.instanceId);
     await this.index.put(InstanceIndex.rowOf(meta));
     await this.deletePartition(checkKey(meta.instanceId, 'instance id'));
     await this.create(meta, first);
@@ -324,8 +302,15 @@ export class TableStore implements Store {
         inline,
         historyFrom,
       });
+      await this.repairIndex(meta); // the first load after a restart: a crash may have left the row behind
     }
     return { meta, history, actions, inbox };
+  }
+
+  /** Puts the mirror's row of an instance right when it disagrees with the instance's meta (conditionally on its ETag). */
+  private async repairIndex(meta: InstanceMeta): Promise<void> {
+    const row = this.index.mirror?.get(meta.instanceId);
+    if (row?.etag && row.status !== meta.status) await this.index.repair(InstanceIndex.rowOf(meta), row.etag);
   }
 
   /** One row by key, or undefined. */
@@ -368,31 +353,32 @@ export class TableStore implements Store {
     return allPages((after) => this.listPage(query, { top: MAX_PAGE, after }));
   }
 
-  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
-    return this.throughIndex(query, page, (id) => this.getMeta(id), (meta) => meta);
-  }
-
-  async loadActivePage(page: PageRequest): Promise<Page<StoredInstance>> {
-    return this.throughIndex({ runtimeStatus: [...ACTIVE_STATUSES] }, page, (id) => this.load(id), (s) => s.meta);
-  }
-
   /**
-   * A page of the index, each row read from the instance itself (`read`, READ_CONCURRENCY at a time): what is
-   * returned is what the instance's meta row says, filtered again by the query. A row that disagrees with the
-   * meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
+   * A page of the index (its mirror in memory once complete, else the table), each row read from the instance itself
+   * (READ_CONCURRENCY at a time): what is returned is what the instance's meta row says, filtered again by the query.
+   * A row that disagrees with the meta is repaired; a row without an instance (a purge that crashed half-way) is skipped.
    */
-  private async throughIndex<T>(query: InstanceQuery, page: PageRequest, read: (id: string) => Promise<T | undefined>, metaOf: (t: T) => InstanceMeta): Promise<Page<T>> {
-    const { rows, next } = await this.index.page(query, pageSize(page), page.after);
-    const items: T[] = [];
-    const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<T[]> => {
-      const item = await read(row.instanceId);
-      if (item === undefined) return [];
-      const meta = metaOf(item);
+  async listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>> {
+    const mirror = this.index.mirror;
+    const { rows, next } = mirror?.complete ? ((p) => ({ rows: p.items, next: p.next }))(mirror.page(query, page)) : await this.index.page(query, pageSize(page), page.after);
+    const found = await mapLimit(rows, READ_CONCURRENCY, async (row): Promise<InstanceMeta[]> => {
+      const meta = await this.getMeta(row.instanceId);
+      if (meta === undefined) return [];
       if (meta.status !== row.status && row.etag) await this.index.repair(InstanceIndex.rowOf(meta), row.etag);
-      return matchesQuery(meta, query) ? [item] : [];
+      return matchesQuery(meta, query) ? [meta] : [];
     });
-    for (const f of found) items.push(...f);
-    return { items, next };
+    return { items: found.flat(), next };
+  }
+
+  /** Read from the index table (never the mirror: recovery runs before it is complete); the rows fill the mirror. */
+  async activePage(page: PageRequest): Promise<Page<ActiveInstance>> {
+    const { rows, next } = await this.index.activePage(pageSize(page), page.after);
+    return { items: rows.map((r) => (r.idleUntil === undefined ? { instanceId: r.instanceId } : { instanceId: r.instanceId, idleUntil: r.idleUntil })), next };
+  }
+
+  /** The engine loaded an instance with nothing to do until `idleUntil`: its row may say so once it stays quiet. */
+  idle(instanceId: string, idleUntil: number | undefined): void {
+    if ((this.cursors.get(instanceId)?.inbox.size ?? 1) === 0) this.hints.idle(instanceId, idleUntil);
   }
 
   /**
@@ -405,6 +391,7 @@ export class TableStore implements Store {
     this.lease?.check();
     const i = await this.offload(inboxEntity(instanceId, message));
     checkSize(instanceId, 'message', [i]);
+    await this.hints.lower(instanceId, undefined, true); // the row must not say "idle" once the message is stored (idle-hints.ts)
     this.cursors.get(instanceId)?.inbox.add(message.id); // before sending: a commit racing this one must list it
     try {
       await this.client.submitTransaction([
@@ -471,8 +458,12 @@ export class TableStore implements Store {
     checkSize(id, 'commit', [m, ...hs, ...adds], MAX_TX_BYTES);
     const firstDelete = 1 + hs.length + adds.length;
     // The index says "unfinished" before the instance is (and "finished" only after it is): see table-index.ts.
+    // Nor may it say "idle" past what the instance will wait for (idle-hints.ts): a stored message means now.
     const indexRow = commit.meta.status !== cur.status ? InstanceIndex.rowOf(commit.meta) : undefined;
+    const idleUntil = inventory().inbox.length > 0 ? undefined : commit.idleUntil;
+    this.hints.forget(id);
     if (indexRow && isActive(indexRow.status)) await this.index.put(indexRow);
+    else if (isActive(commit.meta.status)) await this.hints.lower(id, idleUntil, false);
 
     faultPoint('store.commit.before', commit.meta.name);
     let metaText = payloadKey(m);
@@ -535,6 +526,7 @@ export class TableStore implements Store {
     const next: Cursor = { executionId: exec, nextSeq: inv.historyRows, tombstones, status: commit.meta.status, etag: etag === '*' ? undefined : etag, metaText, inbox: new Set(inv.inbox), inline, historyFrom };
     this.cursors.set(id, next);
     if (indexRow && !isActive(indexRow.status)) this.indexBacklog.set(id, indexRow);
+    else if (isActive(commit.meta.status)) this.hints.idle(id, inv.inbox.length > 0 ? undefined : commit.idleUntil);
     await this.flushIndex();
     await this.cleanUp(id, next, commit.dropExecution !== exec ? commit.dropExecution : undefined, commit.replaceHistory);
   }
@@ -544,10 +536,16 @@ export class TableStore implements Store {
     if (!isKey(instanceId)) return false;
     this.lease?.check();
     const existed = await this.deletePartition(instanceId);
-    this.indexBacklog.delete(instanceId);
+    this.forgetIndexWrites(instanceId);
     await this.index.delete(instanceId);
     await this.blobs.deleteInstance(instanceId);
     return existed;
+  }
+
+  /** Drops the index writes still waiting for an instance whose row is about to be written whole or deleted. */
+  private forgetIndexWrites(instanceId: string): void {
+    this.indexBacklog.delete(instanceId);
+    this.hints.forget(instanceId);
   }
 
   /** Writes the index rows that wait (finishing commits); a failure is reported, the rows wait for the next commit. */
@@ -565,6 +563,8 @@ export class TableStore implements Store {
 
   /** Gives the lease back (so the next host starts at once) and forgets the cursors; the SDK's HTTP agent needs no release. */
   async close(): Promise<void> {
+    this.closed = true;
+    this.hints.close();
     await this.lease?.release();
     this.lease = undefined;
     this.cursors.clear();
@@ -699,152 +699,3 @@ function isHttp(conn: string): boolean {
   return endpoint ? endpoint.toLowerCase().startsWith('http:') : parts.get('defaultendpointsprotocol')?.toLowerCase() === 'http';
 }
 
-/** True when `value` can be a PartitionKey/RowKey. An id that cannot was never stored: reads treat it as absent. */
-function isKey(value: string): boolean {
-  return value.length > 0 && !BAD_KEY_CHAR.test(value);
-}
-
-function checkKey(value: string, what: string): string {
-  if (!isKey(value)) {
-    throw new TableStoreError('InvalidKey', `The ${what} '${value}' cannot be a table key: it must be non-empty without '/', '\\', '#', '?' or control characters.`);
-  }
-  return value;
-}
-
-function historyPrefix(executionId: string): string {
-  return `H:${executionId}:`;
-}
-
-function metaEntity(meta: InstanceMeta, tombstones: string[], inventory: Inventory, inline?: Inline, historyFrom = 0): Entity {
-  const e: Entity = {
-    ...(inline ? { ...chunks('h', inline.events), ...chunks('g', inline.actions) } : {}),
-    partitionKey: meta.instanceId,
-    rowKey: META_ROW,
-    status: meta.status,
-    createdTime: meta.createdTime,
-    name: meta.name,
-    ...chunks('d', JSON.stringify(meta)),
-    hn: String(inventory.historyRows),
-    ...chunks('i', JSON.stringify(inventory.inbox)),
-    ...(historyFrom > 0 ? { historyFrom: String(historyFrom) } : {}),
-  };
-  return tombstones.length > 0 ? { ...e, ...chunks('t', JSON.stringify(tombstones)) } : e;
-}
-
-/** The current execution's history kept in the meta row, or undefined when it lives in history rows. */
-function inlineOf(m: Record<string, unknown>): Inline | undefined {
-  return typeof m.h0 === 'string' ? { events: readChunks(m, 'h'), actions: readChunks(m, 'g', '[]') } : undefined;
-}
-
-/** Two JSON array texts as one, without parsing them. */
-function joinJsonArrays(a: string, b: string): string {
-  if (a === '[]') return b;
-  if (b === '[]') return a;
-  return `${a.slice(0, -1)},${b.slice(1)}`;
-}
-
-/** The meta row's inventory, or undefined when it has none (written before it existed) or an enqueue marked it incomplete. */
-function inventoryOf(m: Record<string, unknown>): Inventory | undefined {
-  if (typeof m.hn !== 'string' || m.qx !== undefined) return undefined;
-  return { historyRows: Number(m.hn), inbox: JSON.parse(readChunks(m, 'i', '[]')) as string[] };
-}
-
-function historyEntity(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[] = []): Entity {
-  const row: Entity = { partitionKey: id, rowKey: historyPrefix(executionId) + String(seq).padStart(SEQ_DIGITS, '0'), ...chunks('d', JSON.stringify(events)) };
-  return actions.length > 0 ? { ...row, ...chunks('a', JSON.stringify(actions)) } : row;
-}
-
-/**
- * The appended events as history rows: usually one, more when they would not fit one entity (a large
- * activity result and the output that repeats it). Rows are filled in order, so loading them in seq
- * order gives the events back in order.
- */
-function historyEntities(id: string, executionId: string, seq: number, events: HistoryEvent[], actions: string[]): Entity[] {
-  const rows: Entity[] = [];
-  let group: HistoryEvent[] = [];
-  let chars = JSON.stringify(actions).length;
-  for (const ev of events) {
-    const n = JSON.stringify(ev).length;
-    if (group.length > 0 && chars + n > ROW_CHARS) {
-      rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
-      group = [];
-      chars = 0;
-    }
-    group.push(ev);
-    chars += n + 1;
-  }
-  if (group.length > 0 || (rows.length === 0 && actions.length > 0)) rows.push(historyEntity(id, executionId, seq + rows.length, group, rows.length === 0 ? actions : []));
-  return rows;
-}
-
-function inboxEntity(id: string, message: InboxMessage): Entity {
-  return { partitionKey: id, rowKey: INBOX + checkKey(message.id, 'message id'), ...chunks('d', JSON.stringify(message)) };
-}
-
-/**
- * Splits text over properties `<p>0`, `<p>1`, ... of at most CHUNK_CHARS each. A cut never falls inside a
- * surrogate pair: a lone surrogate does not survive UTF-8 on the wire (it would come back as U+FFFD).
- */
-function chunks(p: string, text: string): Props {
-  const out: Props = {};
-  let n = 0;
-  let i = 0;
-  do {
-    let end = Math.min(i + CHUNK_CHARS, text.length);
-    const c = text.charCodeAt(end - 1);
-    if (end < text.length && c >= 0xd800 && c <= 0xdbff) end--;
-    out[`${p}${n++}`] = text.slice(i, end);
-    i = end;
-  } while (i < text.length);
-  return out;
-}
-
-/** What identifies a row's payload without reading a blob: the blob name, or the JSON itself. */
-function payloadKey(row: Record<string, unknown>): string {
-  return typeof row.b === 'string' ? `blob:${row.b}` : readChunks(row, 'd');
-}
-
-function readChunks(row: Record<string, unknown>, p: string, fallback?: string): string {
-  let text = '';
-  let n = 0;
-  for (let v = row[`${p}0`]; typeof v === 'string'; v = row[`${p}${++n}`]) text += v;
-  if (n > 0) return text;
-  if (fallback !== undefined) return fallback;
-  throw new Error(`Row '${String(row.rowKey)}' of instance '${String(row.partitionKey)}' has no '${p}0' property: it was not written by TableStore.`);
-}
-
-/** Entity size as the service counts it: UTF-16 strings plus a little per property. */
-function entityBytes(e: Entity): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(e)) n += 2 * k.length + 8 + (typeof v === 'string' ? 2 * v.length : 8);
-  return n;
-}
-
-function checkSize(id: string, what: string, entities: Entity[], limit = MAX_WRITE_BYTES): void {
-  const bytes = entities.reduce((n, e) => n + entityBytes(e), 0);
-  if (bytes > limit) {
-    throw new TableStoreError(
-      'PayloadTooLarge',
-      `Instance '${id}': this ${what} would write ${Math.ceil(bytes / 1024)} KB to table storage; the limit is ` +
-        `${Math.floor(limit / 1024)} KB (${limit === MAX_WRITE_BYTES ? 'an Azure Table entity holds at most 1 MiB' : 'a table transaction holds at most 4 MiB'}, strings counted as UTF-16). ` +
-        `Make the orchestration's input, output, custom status or event payloads smaller, e.g. keep large data in blob storage and pass its name.`,
-    );
-  }
-}
-
-function statusOf(err: unknown): number | undefined {
-  const s = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof s === 'number' ? s : undefined;
-}
-
-/** Status and operation index of a failed transaction ("<index>:<message>", as Azure and Azurite report it). */
-function txFailure(err: unknown): { status: number; index: number } | undefined {
-  const status = statusOf(err);
-  if (status === undefined) return undefined;
-  const m = /^(\d+):/.exec(err instanceof Error ? err.message : '');
-  return { status, index: m ? Number(m[1]) : -1 };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -84,6 +84,12 @@ export interface Commit {
   enqueue?: InboxMessage[];
   /** Rewind: `append` and `actions` replace the stored history and action list of `meta.executionId` instead of extending them. */
   replaceHistory?: boolean;
+  /**
+   * Until when (ms) the instance needs nothing from a host after this commit unless a message reaches it: its
+   * earliest timer, Infinity when only a message can wake it; absent when it has work outstanding. A store may
+   * keep it so recovery leaves the instance unloaded until then (see ActiveInstance).
+   */
+  idleUntil?: number;
 }
 
 export interface InstanceQuery {
@@ -100,6 +106,13 @@ export const ACTIVE_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 
 export interface PageRequest {
   top: number;
   after?: string;
+}
+
+/** An unfinished instance as recovery sees it: its id and, when the store knows it, until when it is idle (Commit.idleUntil). */
+export interface ActiveInstance {
+  instanceId: string;
+  /** Absent: load it at start-up. A time to come: it needs nothing until then unless a message reaches it. */
+  idleUntil?: number;
 }
 
 /** One page of a listing; `next` (the last id looked at) goes into the next request's `after`, absent on the last page. */
@@ -129,8 +142,13 @@ export interface Store {
    * A page may hold fewer than `top` items while `next` is set.
    */
   listPage(query: InstanceQuery, page: PageRequest): Promise<Page<InstanceMeta>>;
-  /** One page of unfinished instances (ACTIVE_STATUSES), loaded whole: what recovery at start-up resumes. */
-  loadActivePage(page: PageRequest): Promise<Page<StoredInstance>>;
+  /** One page of the unfinished instances (ACTIVE_STATUSES), not loaded: what recovery at start-up resumes, now or when idle ends. */
+  activePage(page: PageRequest): Promise<Page<ActiveInstance>>;
+  /**
+   * The engine loaded an unfinished instance that has nothing to do until `idleUntil` (as Commit.idleUntil): a
+   * store that keeps idle hints may record it. Optional.
+   */
+  idle?(instanceId: string, idleUntil: number | undefined): void;
   /** Add a message to an instance's inbox. */
   enqueue(instanceId: string, message: InboxMessage): Promise<void>;
   /** Apply an episode's result atomically. */

@@ -33,6 +33,9 @@ it.skipIf(process.platform === 'win32')(
       GAME_SIGNUPS_PER_HOUR: '10000',
       GAME_TABLE_PREFIX: `c${randomUUID().replace(/-/g, '').slice(0, 12)}`,
       GAME_DEV_COMMANDS: '0',
+      // Index rows say "idle" after 100 ms of quiet (not 30 s), so the kills also meet hints raised and lowered under
+      // load, and the restarts leave idle instances in the store (devhost/store/idle-hints.ts).
+      DEVHOST_IDLE_AFTER_MS: '100',
     };
     const target: Target = { url: undefined };
     const kills: { fault: string; signal: string | null; reached: boolean; atMs: number }[] = [];

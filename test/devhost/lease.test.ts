@@ -3,7 +3,7 @@
 // and a host that lost its lease writing nothing. The lease's clock and sleep are injected: no test waits in real time.
 import { randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Host } from '../../devhost/host';
 import { HubLease, LEASE_DURATION_MS } from '../../devhost/store/lease';
 import { TableStore } from '../../devhost/store/table';
@@ -98,6 +98,39 @@ describe('task hub lease', () => {
     // Closed: the lease is given back and the next host starts at once.
     const again = await startFixture('durable-basics', 'table', { taskHub });
     await again.dispose();
+  });
+
+  it('a renewal that met a storage outage is tried again every second: writes resume within a second of storage coming back', async () => {
+    vi.useFakeTimers();
+    try {
+      let down = false;
+      let renewals = 0;
+      let current = 'e0';
+      const client = {
+        getEntity: () => Promise.reject(Object.assign(new Error('not found'), { statusCode: 404 })),
+        createEntity: () => Promise.resolve({ etag: current }),
+        updateEntity: (_e: unknown, _mode: unknown, o: { etag: string }) => {
+          renewals++;
+          if (down) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:10002'), { code: 'ECONNREFUSED' }));
+          if (o.etag !== current) return Promise.reject(Object.assign(new Error('precondition failed'), { statusCode: 412 }));
+          current = `e${renewals}`;
+          return Promise.resolve({ etag: current });
+        },
+        deleteEntity: () => Promise.resolve({}),
+      } as unknown as TableClient;
+      const lease = new HubLease(client, { taskHub: 'Hub', host: 'box', pid: 1, onLost: (why) => expect.unreachable(why) });
+      await lease.acquire();
+      down = true;
+      await vi.advanceTimersByTimeAsync(LEASE_DURATION_MS);
+      expect(renewals).toBeGreaterThanOrEqual(15); // at the first tick, then every second
+      expect(() => lease.check()).toThrow(/not renewed in time/);
+      down = false;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(() => lease.check()).not.toThrow();
+      await lease.release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a store that lost its lease writes nothing', async () => {

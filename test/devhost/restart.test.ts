@@ -38,7 +38,9 @@ describe('a devhost process killed with SIGKILL', () => {
   it('resumes 100 timers and 20 event waits after a restart, without rerunning finished activities', async () => {
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'restart-')), 'runs.log');
     fs.writeFileSync(log, '');
-    const env = { AzureWebJobsStorage: inject('azuriteConnectionString'), RESTART_LOG: log, HUB: `Restart${Date.now()}` };
+    // Index rows say "idle" after 100 ms of quiet, so most waits are idle when the host is killed: the restarted host
+    // leaves those in the store and loads each when its timer is due or its event comes (devhost/store/idle-hints.ts).
+    const env = { AzureWebJobsStorage: inject('azuriteConnectionString'), RESTART_LOG: log, HUB: `Restart${Date.now()}`, DEVHOST_IDLE_AFTER_MS: '100' };
 
     // Ports come from the OS (--port 0): the restarted host listens on another one.
     let host = await startHostProcess({ appDir: APP, taskHub: env.HUB, env });

@@ -24,7 +24,7 @@ function tableStore(taskHub = hub()): TableStore {
 }
 
 interface Subject {
-  name: 'memory' | 'table';
+  name: 'memory' | 'table' | 'table with the lease';
   open(): Promise<Store>;
 }
 const SUBJECTS: Subject[] = [
@@ -34,6 +34,17 @@ const SUBJECTS: Subject[] = [
     open: async () => {
       const s = tableStore();
       await s.init();
+      return s;
+    },
+  },
+  {
+    // The host's case: the one writer of its hub, so the index is kept in memory and listings read it there.
+    name: 'table with the lease',
+    open: async () => {
+      const s = tableStore();
+      await s.init();
+      await s.acquireLease();
+      expect(await s.indexLoaded()).toBe(true);
       return s;
     },
   },
@@ -312,18 +323,18 @@ describe.each(SUBJECTS)('store contract: $name', (subject) => {
     expect((await s.list({ instanceIdPrefix: 'b' })).map((m) => m.instanceId)).toEqual(['b-1', 'b-2', 'b-3']);
   });
 
-  it('loadActivePage: only unfinished instances, loaded whole, a page at a time', async () => {
+  it('activePage: only unfinished instances, in id order, a page at a time; one with a message waiting is never idle', async () => {
     const s = await subject.open();
     const specs: Array<[string, InstanceMeta['status']]> = [['w1', 'Running'], ['w2', 'Completed'], ['w3', 'Pending'], ['w4', 'Suspended'], ['w5', 'Failed'], ['w6', 'ContinuedAsNew'], ['w7', 'Terminated']];
     for (const [id, status] of specs) {
       await s.create(meta(id), msg(mid(0)));
-      await s.commit(id, { meta: meta(id, { status }), append: [ev(12, -1)], consumed: [] });
+      // A message is still waiting (mid(0) is not consumed): whatever the engine says, recovery must load it at once.
+      await s.commit(id, { meta: meta(id, { status }), append: [ev(12, -1)], consumed: [], idleUntil: Infinity });
     }
-    const first = await s.loadActivePage({ top: 2 });
-    expect(first.items.map((x) => x.meta.instanceId)).toEqual(['w1', 'w3']);
-    expect(first.items[0]).toEqual({ meta: meta('w1', { status: 'Running' }), history: [ev(12, -1)], actions: [], inbox: [msg(mid(0))] });
-    const rest = await s.loadActivePage({ top: 10, after: first.next });
-    expect(rest.items.map((x) => x.meta.instanceId)).toEqual(['w4', 'w6']);
+    const first = await s.activePage({ top: 2 });
+    expect(first.items).toEqual([{ instanceId: 'w1' }, { instanceId: 'w3' }]);
+    const rest = await s.activePage({ top: 10, after: first.next });
+    expect(rest.items).toEqual([{ instanceId: 'w4' }, { instanceId: 'w6' }]);
     expect(rest.next).toBeUndefined();
   });
 
@@ -458,8 +469,39 @@ describe('TableStore only', () => {
     await rawIndex(s).deleteEntity('hi', 'hidden');
     expect((await s.list()).map((m) => m.instanceId)).toEqual(['seen']);
     const rows: string[] = [];
-    for await (const e of rawIndex(s).listEntities()) rows.push(`${e.partitionKey}/${e.rowKey}/${String(e.status)}`);
+    for await (const e of rawIndex(s).listEntities()) if (e.partitionKey !== '@lease') rows.push(`${e.partitionKey}/${e.rowKey}/${String(e.status)}`);
     expect(rows).toEqual(['se/seen/Pending']);
+  });
+
+  it('with the lease, the index is read into memory (rows others wrote before, by slices of their bucket) and listed from there', async () => {
+    const taskHub = hub();
+    const before = tableStore(taskHub);
+    await before.init();
+    for (const id of ['m1', 'm2', 'm3']) await before.create(meta(id), msg(mid(0)));
+    const s = tableStore(taskHub);
+    await s.acquireLease();
+    expect(await s.indexLoaded()).toBe(true);
+    await s.create(meta('m0'), msg(mid(0)));
+    // A row deleted behind the holder's back (nothing may write its hub): the holder still lists it from memory,
+    // a store without the lease reads the table and does not.
+    await rawIndex(s).deleteEntity('m2', 'm2');
+    expect((await s.list()).map((m) => m.instanceId)).toEqual(['m0', 'm1', 'm2', 'm3']);
+    expect((await before.list()).map((m) => m.instanceId)).toEqual(['m0', 'm1', 'm3']);
+  });
+
+  it('a hub whose index rows may lack their bucket (no format row, and rows) is read into memory page after page', async () => {
+    const taskHub = hub();
+    const old = tableStore(taskHub);
+    await old.init();
+    await old.create(meta('legacy'), msg(mid(0)));
+    // As an index written before buckets existed: no format row, a row without `b`.
+    await rawIndex(old).deleteEntity('@lease', 'format');
+    await rawIndex(old).upsertEntity({ partitionKey: 'le', rowKey: 'legacy', status: 'Pending', createdTime: T0, name: 'Hello' }, 'Replace');
+    const s = tableStore(taskHub);
+    await s.acquireLease();
+    expect(await s.indexLoaded()).toBe(true);
+    await rawIndex(s).deleteEntity('le', 'legacy'); // listed from memory from now on
+    expect((await s.list()).map((m) => m.instanceId)).toEqual(['legacy']);
   });
 
   it('keeps the index row in step with the status, and a read repairs a row a crash left behind', async () => {
@@ -476,10 +518,15 @@ describe('TableStore only', () => {
     await rawIndex(s).upsertEntity({ partitionKey: 'ix', rowKey: 'ix', status: 'Running', createdTime: T0, name: 'Hello' }, 'Replace');
     expect((await s.listPage({ runtimeStatus: ['Running'] }, { top: 10 })).items).toEqual([]);
     expect(await status('ix')).toBe('Completed');
-    // Recovery reads every unfinished row: it repairs them the same way and resumes nothing finished.
+    // Recovery lists the unfinished rows and loads the instances that are not idle: the first load after a restart
+    // (a store holding the lease, as a host does) repairs the row the same way.
     await rawIndex(s).upsertEntity({ partitionKey: 'ix', rowKey: 'ix', status: 'Suspended', createdTime: T0, name: 'Hello' }, 'Replace');
-    expect((await s.loadActivePage({ top: 10 })).items).toEqual([]);
+    const restarted = tableStore(s.tableName.replace(/Instances$/, ''));
+    await restarted.acquireLease();
+    expect((await restarted.activePage({ top: 10 })).items).toEqual([{ instanceId: 'ix' }]);
+    expect((await restarted.load('ix'))?.meta.status).toBe('Completed');
     expect(await status('ix')).toBe('Completed');
+    await restarted.close();
     // A purge that died after deleting the instance leaves a row: skipped, and cleaned by the next purge or create.
     await rawIndex(s).upsertEntity({ partitionKey: 'or', rowKey: 'orphan', status: 'Running', createdTime: T0, name: 'Hello' }, 'Replace');
     expect((await s.list()).map((m) => m.instanceId)).toEqual(['ix']);
