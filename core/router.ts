@@ -215,6 +215,10 @@ export async function routeLine(client: DurableClient, player: string, text: str
         }
         state.held = resumed;
         taken = false;
+        if (!resumed.fresh) {
+          const answered = await answerClaimedBy(client, player, line, resumed);
+          if (answered) return { result: answered, replayed: false };
+        }
         // A redo answers only a prompt that was already open when the line was first seen: one opened since may be
         // the question of the line's own command (its first run got that far, e.g. `tasks 12 cancel` asking "Cancel
         // task 12?"), and a line never meant to answer what it caused.
@@ -233,6 +237,32 @@ export async function routeLine(client: DurableClient, player: string, text: str
       throw err;
     }
   }
+}
+
+/**
+ * The redo of a line whose first request claimed a prompt with it (the claim and the kept answer commit together),
+ * could not raise it, let the key go and then failed to undo the claim (storage went away between the two): the line
+ * is still that prompt's answer, so it is raised now and kept as the key's answer. Without this the redo found no open
+ * prompt and answered "Command 'y' is not available" while the claim was re-raised later anyway. Undefined when no
+ * prompt holds this key's claim (or its instance is gone).
+ */
+async function answerClaimedBy(client: DurableClient, player: string, line: string, request: KeyedRequest): Promise<InputResult | undefined> {
+  const mine = (await listPrompts(player)).find((p) => p.state === 'claimed' && p.claimedAt === request.at && p.answer === line);
+  if (!mine) return undefined;
+  const answer: InputResult = { kind: 'answer', promptId: mine.promptId, instanceId: mine.instanceId };
+  let outcome: 'raised' | 'gone';
+  try {
+    outcome = await raiseToLive(client, mine.instanceId, answerEvent(mine.promptId), { text: line });
+  } catch (err) {
+    await releaseKeyed(request);
+    throw new GameError('answer_unavailable', `Your answer could not be delivered to the waiting command (${describeError(err).slice(0, 200)}); it was not accepted, send it again.`, { cause: err });
+  }
+  if (outcome === 'gone') {
+    await closePrompt(player, mine.promptId);
+    return undefined;
+  }
+  await finishKeyed(request, { result: answer });
+  return answer;
 }
 
 /**

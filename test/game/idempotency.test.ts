@@ -6,7 +6,7 @@ import type { DurableClient } from 'durable-functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHost } from '../../devhost';
 import { ClientRuntime } from '../../core/clientRuntime';
-import { claimKeyed, holdKey, keyedLine, type KeyedRequest } from '../../core/idempotency';
+import { claimKeyed, firstNames, holdKey, keyedLine, releaseKeyed, type KeyedRequest } from '../../core/idempotency';
 import { listPrompts } from '../../core/prompts';
 import type { TaskInfo } from '../../core/tasks';
 import { Player, startGame } from './harness';
@@ -145,6 +145,26 @@ describe('a retry of a request cut off by a crash', () => {
     await p.get('/api/prompts');
     expect(await host.waitFor(prompt.instanceId)).toMatchObject({ runtimeStatus: 'Completed', output: 'no' });
     expect(await p.read()).toEqual(['Hello, no!']);
+  });
+
+  it('an answer whose first request let its key go but could not undo its claim is still that answer on the retry, not "Command \'no\' is not available"', async () => {
+    const p = await Player.join(host, 'idem11');
+    await p.type('greet');
+    await host.idle();
+    expect(await p.read()).toEqual(['What is your name?']);
+    // The first request claimed the prompt with its key's answer, failed to raise it, released the key, and storage
+    // failed before the claim was undone (the claim is recent: no read of the prompts re-raises it yet).
+    const key = randomUUID();
+    const [prompt] = await listPrompts(p.player);
+    const first = keyedLine(p.player, key, 'no', Date.now());
+    expect(await claimKeyed(prompt, 'no', first, undefined, { result: { kind: 'answer', promptId: prompt.promptId, instanceId: prompt.instanceId } })).toBeDefined();
+    expect(await releaseKeyed(firstNames(first))).toBe(true);
+    const retry = await send(p, 'no', key);
+    expect(retry).toMatchObject({ status: 202, body: { kind: 'answer', promptId: prompt.promptId } });
+    expect(await host.waitFor(prompt.instanceId)).toMatchObject({ runtimeStatus: 'Completed', output: 'no' });
+    expect(await p.read()).toEqual(['Hello, no!']);
+    // Its key keeps that answer.
+    expect(await send(p, 'no', key)).toMatchObject({ status: 202, body: { kind: 'answer', promptId: prompt.promptId }, replayed: 'true' });
   });
 
   it('a command that asked its question and died: the retry is the same command, not the answer to that question', async () => {
